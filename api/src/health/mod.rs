@@ -1,0 +1,113 @@
+//! `GET /api/v1/health` (the process is up) and `GET /api/v1/ready` (every dependency
+//! answers; 503 naming the ones that do not, so a load balancer stops sending traffic).
+
+use std::time::Duration;
+
+use futures_util::future::join;
+use mysql_async::prelude::Queryable;
+use serde::Serialize;
+use warp::http::StatusCode;
+use warp::reply::Response;
+use warp::{Filter, Rejection, Reply};
+
+use crate::routes::with_state;
+use crate::state::AppState;
+
+/// How long one dependency check may take before it counts as down.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The health routes.
+pub fn routes(state: AppState) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
+    let health = warp::path!("api" / "v1" / "health")
+        .and(warp::get())
+        .map(|| warp::reply::json(&serde_json::json!({"status": "ok"})).into_response());
+    let ready = warp::path!("api" / "v1" / "ready")
+        .and(warp::get())
+        .and(with_state(state))
+        .then(ready);
+    health.or(ready).unify()
+}
+
+/// One dependency's state.
+#[derive(Debug, Serialize)]
+pub struct Check {
+    /// `up`, `down` or `disabled`.
+    pub status: &'static str,
+    /// Why it is down.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl Check {
+    fn from_result<E: std::fmt::Display>(
+        result: Result<Result<(), E>, tokio::time::error::Elapsed>,
+    ) -> Self {
+        match result {
+            Ok(Ok(())) => Self {
+                status: "up",
+                error: None,
+            },
+            Ok(Err(e)) => Self {
+                status: "down",
+                error: Some(e.to_string()),
+            },
+            Err(_) => Self {
+                status: "down",
+                error: Some(format!("no answer within {CHECK_TIMEOUT:?}")),
+            },
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Readiness {
+    status: &'static str,
+    redis: Check,
+    rabbitmq: Check,
+    mysql: Check,
+}
+
+async fn ready(state: AppState) -> Response {
+    let redis = tokio::time::timeout(CHECK_TIMEOUT, state.seat_lock().ping());
+    let mysql = tokio::time::timeout(CHECK_TIMEOUT, async {
+        let mut conn = state.mysql().get_conn().await?;
+        conn.ping().await
+    });
+    let (redis, mysql) = join(redis, mysql).await;
+    let rabbitmq = match state.broker() {
+        None => Check {
+            status: "disabled",
+            error: None,
+        },
+        Some(broker) if broker.is_connected() => Check {
+            status: "up",
+            error: None,
+        },
+        Some(broker) => Check {
+            status: "down",
+            error: Some(broker.last_error()),
+        },
+    };
+    let readiness = Readiness {
+        status: "ready",
+        redis: Check::from_result(redis),
+        rabbitmq,
+        mysql: Check::from_result(mysql),
+    };
+    let all_up = [&readiness.redis, &readiness.rabbitmq, &readiness.mysql]
+        .iter()
+        .all(|c| c.status != "down");
+    let (status, code) = if all_up {
+        ("ready", StatusCode::OK)
+    } else {
+        ("unavailable", StatusCode::SERVICE_UNAVAILABLE)
+    };
+    warp::reply::with_status(
+        warp::reply::json(&Readiness {
+            status,
+            ..readiness
+        }),
+        code,
+    )
+    .into_response()
+}

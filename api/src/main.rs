@@ -1,0 +1,42 @@
+//! `api [serve]` runs the server; `api reset` wipes all sales (see `scripts/reset.sh`).
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use api::startup::{shutdown_signal, Application};
+use infra::config::Settings;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    infra::telemetry::init();
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = format!("{e:#}"), "api stopped on an error");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> anyhow::Result<()> {
+    let settings = Settings::from_env()?;
+    tracing::debug!(?settings, "configuration");
+    match std::env::args().nth(1).as_deref() {
+        None | Some("serve") => {
+            let app = Application::build(settings)
+                .await
+                .context("Failed to start the api")?;
+            app.run_until(shutdown_signal()).await
+        }
+        Some("reset") => {
+            let report = api::reset::reset(&settings).await?;
+            tracing::info!(
+                redis_keys = report.redis_keys,
+                messages = report.messages,
+                "all sales wiped, catalog reloaded"
+            );
+            Ok(())
+        }
+        Some(other) => anyhow::bail!("unknown command `{other}`; usage: api [serve|reset]"),
+    }
+}

@@ -1,0 +1,151 @@
+//! `POST /api/v1/tickets`: validate against the catalog, commit in Redis, answer.
+//!
+//! The answer never waits for the broker: the ticket event is in the outbox the moment the
+//! seat is sold, and the relay delivers it.
+
+pub mod request;
+pub mod seat_lock;
+
+use bytes::Bytes;
+use infra::ticket::{Ticket, TicketEvent};
+use warp::http::{header, StatusCode};
+use warp::reply::Response;
+use warp::{Filter, Rejection, Reply};
+
+use crate::error::json_error;
+use crate::routes::{json_body, with_state};
+use crate::state::AppState;
+use request::InvalidInput;
+use seat_lock::Outcome;
+
+/// The purchase route.
+pub fn routes(state: AppState) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
+    warp::path!("api" / "v1" / "tickets")
+        .and(warp::post())
+        .and(json_body(state.body_limit()))
+        .and(with_state(state))
+        .then(|body: Bytes, state: AppState| async move {
+            match purchase(&state, &body).await {
+                Ok(ticket) => created(&ticket),
+                Err(err) => err.into_response(),
+            }
+        })
+}
+
+/// Why a purchase did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum PurchaseError {
+    /// The request is malformed or names no existing seat.
+    #[error(transparent)]
+    Invalid(#[from] InvalidInput),
+    /// Someone else bought the seat first.
+    #[error("seat {row}{column} in zone {zone_id} of event {event_id} is already sold")]
+    Taken {
+        /// Event of the seat.
+        event_id: String,
+        /// Zone of the seat.
+        zone_id: u32,
+        /// Row label.
+        row: String,
+        /// Seat number.
+        column: u32,
+    },
+    /// Redis did not answer in time; nothing was sold.
+    #[error("the seat store is unavailable")]
+    Unavailable(#[source] redis::RedisError),
+    /// A fault of ours.
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl PurchaseError {
+    fn into_response(self) -> Response {
+        match &self {
+            Self::Invalid(e) => json_error(e.status, e.code, &e.message, e.field),
+            Self::Taken { .. } => {
+                json_error(StatusCode::CONFLICT, "seat_taken", &self.to_string(), None)
+            }
+            Self::Unavailable(source) => {
+                tracing::warn!(error = %source, "purchase refused: Redis unavailable");
+                let mut response = json_error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "tickets cannot be sold right now; nothing was charged or reserved, retry shortly",
+                    None,
+                );
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+                response
+            }
+            Self::Unexpected(source) => {
+                tracing::error!(error = format!("{source:#}"), "purchase failed");
+                json_error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "internal error",
+                    None,
+                )
+            }
+        }
+    }
+}
+
+/// Sells the seat named by `body`.
+#[tracing::instrument(level = "debug", skip_all, fields(event_id, ticket_id))]
+pub async fn purchase(state: &AppState, body: &[u8]) -> Result<Ticket, PurchaseError> {
+    let request = request::parse(body)?;
+    let seat = request::resolve(&request, state.catalog())?;
+    let ticket = Ticket::issue(
+        &seat.venue.venue_id,
+        &seat.event.event_id,
+        seat.zone.zone_id,
+        infra::catalog::row::label(seat.row),
+        seat.column,
+        seat.zone.ticket_price,
+    );
+    let span = tracing::Span::current();
+    span.record("event_id", seat.event.event_id.as_str());
+    span.record("ticket_id", tracing::field::display(ticket.ticket_id));
+    let event = TicketEvent::to_json(&ticket).map_err(anyhow::Error::from)?;
+    match state.seat_lock().sell(&seat, &ticket, &event).await {
+        Ok(Outcome::Sold) => Ok(ticket),
+        Ok(Outcome::Taken) => Err(PurchaseError::Taken {
+            event_id: ticket.event_id,
+            zone_id: ticket.zone_id,
+            row: ticket.row,
+            column: ticket.column,
+        }),
+        Err(e) if is_unavailable(&e) => Err(PurchaseError::Unavailable(e)),
+        Err(e) => Err(anyhow::Error::new(e)
+            .context("The seat lock script failed")
+            .into()),
+    }
+}
+
+/// Redis is down, unreachable, too slow, loading, failing over or out of memory: the
+/// client should retry later. Anything else (a script error) is a bug of ours.
+fn is_unavailable(e: &redis::RedisError) -> bool {
+    e.is_io_error()
+        || e.is_timeout()
+        || e.is_connection_dropped()
+        || e.is_connection_refusal()
+        || e.kind() == redis::ErrorKind::ClusterConnectionNotFound
+        || e.code().is_some_and(|c| {
+            matches!(
+                c,
+                "LOADING" | "BUSY" | "MASTERDOWN" | "TRYAGAIN" | "CLUSTERDOWN" | "OOM" | "READONLY"
+            )
+        })
+}
+
+fn created(ticket: &Ticket) -> Response {
+    let mut response =
+        warp::reply::with_status(warp::reply::json(ticket), StatusCode::CREATED).into_response();
+    if let Ok(location) =
+        header::HeaderValue::from_str(&format!("/api/v1/tickets/{}", ticket.ticket_id))
+    {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    response
+}

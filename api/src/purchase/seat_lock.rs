@@ -1,0 +1,85 @@
+//! The Redis side of a purchase: one Lua script (`seat_lock.lua`) is the single commit point.
+
+use infra::seats::{self, EventKeys};
+use infra::ticket::Ticket;
+use redis::aio::ConnectionManager;
+use redis::Script;
+
+use super::request::Seat;
+
+/// Field of an outbox entry holding the ticket id (the AMQP message id).
+pub const OUTBOX_ID_FIELD: &str = "id";
+/// Field of an outbox entry holding the ticket event JSON.
+pub const OUTBOX_EVENT_FIELD: &str = "e";
+
+/// What the script decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The seat was free and is now sold; the event is in the outbox.
+    Sold,
+    /// The seat had been sold before; nothing changed.
+    Taken,
+}
+
+/// Sells seats through the script, run by SHA (redis-rs loads it again on `NOSCRIPT`, e.g.
+/// after a Redis restart).
+#[derive(Clone)]
+pub struct SeatLock {
+    conn: ConnectionManager,
+    script: Script,
+    key_prefix: String,
+}
+
+impl SeatLock {
+    /// A seat lock on `conn` for keys under `key_prefix`.
+    pub fn new(conn: ConnectionManager, key_prefix: String) -> Self {
+        Self {
+            conn,
+            script: Script::new(include_str!("seat_lock.lua")),
+            key_prefix,
+        }
+    }
+
+    /// Loads the script into Redis once at start, so the first purchases skip the reload.
+    pub async fn load(&self) -> redis::RedisResult<()> {
+        self.script
+            .load_async(&mut self.conn.clone())
+            .await
+            .map(drop)
+    }
+
+    /// Sells `seat` as `ticket`, whose event JSON is `event`.
+    pub async fn sell(
+        &self,
+        seat: &Seat<'_>,
+        ticket: &Ticket,
+        event: &str,
+    ) -> redis::RedisResult<Outcome> {
+        let keys = EventKeys::new(&self.key_prefix, &seat.event.event_id);
+        let sold: i64 = self
+            .script
+            .key(keys.seats(seat.zone.zone_id))
+            .key(keys.counts())
+            .key(keys.outbox())
+            .arg(seat.offset)
+            .arg(seats::remaining_field(seat.zone.zone_id))
+            .arg(seat.zone.capacity())
+            .arg(ticket.ticket_id.to_string())
+            .arg(event)
+            .invoke_async(&mut self.conn.clone())
+            .await?;
+        Ok(if sold == 1 {
+            Outcome::Sold
+        } else {
+            Outcome::Taken
+        })
+    }
+
+    /// Round trip to Redis, for readiness.
+    pub async fn ping(&self) -> redis::RedisResult<()> {
+        redis::cmd("PING")
+            .query_async::<String>(&mut self.conn.clone())
+            .await
+            .map(drop)
+    }
+}

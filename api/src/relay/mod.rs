@@ -1,0 +1,270 @@
+//! The outbox relay: the RabbitMQ producer of the api process.
+//!
+//! The seat lock appends each ticket event to its event's outbox stream in the same atomic
+//! step that sells the seat. The relay moves those entries to the broker:
+//!
+//! 1. at start, its own entries left pending by a previous run of this consumer, then
+//!    entries other relays left pending for longer than `RELAY_CLAIM_IDLE_MS` (a crashed
+//!    instance), then new entries as they arrive, re-checking for stale ones every
+//!    `RELAY_CLAIM_IDLE_MS`;
+//! 2. each batch is published with confirms; only after every confirm is it acknowledged
+//!    and deleted from the stream;
+//! 3. when the broker (or Redis) fails, it backs off and retries the same batch: entries wait
+//!    in Redis meanwhile and purchases go on;
+//! 4. on shutdown it flushes what is in the outbox, for at most the shutdown grace period.
+//!
+//! A crash between publish and acknowledgement publishes that batch again later: delivery is
+//! at least once, and the duplicate carries the same message id (the ticket id).
+
+pub mod outbox;
+pub mod publisher;
+
+use std::time::Duration;
+
+use infra::config::{RelaySettings, Settings};
+use infra::retry::backoff;
+use infra::seats::EventKeys;
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+pub use outbox::{Cursor, Entry, Outbox};
+pub use publisher::{BrokerHealth, PublishError, Publisher};
+
+/// Shortest wait before retrying a failed step.
+const BACKOFF_MIN: Duration = Duration::from_millis(50);
+
+/// The relay task's state.
+pub struct Relay {
+    outbox: Outbox,
+    publisher: Publisher,
+    settings: RelaySettings,
+}
+
+/// Where the relay is in its cycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    OwnPending,
+    ClaimStale,
+    New { since_claim: Instant },
+}
+
+impl Relay {
+    /// A relay for the outbox streams of `event_ids`. Connects to Redis now and to the
+    /// broker lazily, so the api starts (and sells) while the broker is down.
+    pub async fn connect<'a>(
+        settings: &Settings,
+        event_ids: impl Iterator<Item = &'a str>,
+        health: BrokerHealth,
+    ) -> anyhow::Result<Self> {
+        let streams = event_ids
+            .map(|id| EventKeys::new(&settings.redis.key_prefix, id).outbox())
+            .collect();
+        let outbox = Outbox::connect(
+            &settings.redis,
+            settings.relay.block,
+            streams,
+            settings.relay.consumer.clone(),
+        )
+        .await?;
+        let publisher = Publisher::new(settings.amqp.clone(), health);
+        Ok(Self {
+            outbox,
+            publisher,
+            settings: settings.relay.clone(),
+        })
+    }
+
+    /// Split into parts, for tests that drive the steps one by one.
+    pub fn into_parts(self) -> (Outbox, Publisher) {
+        (self.outbox, self.publisher)
+    }
+
+    /// Runs until `shutdown` turns true, then flushes for at most `grace`.
+    pub async fn run(mut self, mut shutdown: watch::Receiver<bool>, grace: Duration) {
+        let mut stop = Stop {
+            shutdown: shutdown.clone(),
+            grace,
+            deadline: None,
+        };
+        if let Err(e) = self.publisher.connect().await {
+            tracing::warn!(error = %e, "broker unavailable at start; ticket events wait in the outbox");
+        }
+        let mut phase = Phase::OwnPending;
+        let mut retry = backoff(BACKOFF_MIN, self.settings.backoff_max);
+        loop {
+            if stop.requested() {
+                self.flush(&mut stop).await;
+                return;
+            }
+            let batch = tokio::select! {
+                changed = shutdown.changed() => {
+                    if changed.is_err() {
+                        // The owner is gone without a word: stop as if asked to.
+                        self.flush(&mut stop).await;
+                        return;
+                    }
+                    continue;
+                }
+                batch = self.next_batch(&mut phase) => batch,
+            };
+            match batch {
+                Ok(batch) if batch.is_empty() => {}
+                Ok(batch) => {
+                    self.deliver(&batch, &mut stop).await;
+                    retry = backoff(BACKOFF_MIN, self.settings.backoff_max);
+                }
+                Err(e) => {
+                    self.on_read_error(&e).await;
+                    stop.sleep(retry.next().unwrap_or(self.settings.backoff_max))
+                        .await;
+                }
+            }
+        }
+    }
+
+    async fn next_batch(&mut self, phase: &mut Phase) -> redis::RedisResult<Vec<Entry>> {
+        let count = self.settings.batch_size;
+        match *phase {
+            Phase::OwnPending => {
+                let batch = self.outbox.read(Cursor::Pending, count, None).await?;
+                if batch.is_empty() {
+                    *phase = Phase::ClaimStale;
+                }
+                Ok(batch)
+            }
+            Phase::ClaimStale => {
+                let batch = self
+                    .outbox
+                    .claim_stale(self.settings.claim_idle, count)
+                    .await?;
+                if batch.is_empty() {
+                    *phase = Phase::New {
+                        since_claim: Instant::now(),
+                    };
+                } else {
+                    tracing::warn!(
+                        entries = batch.len(),
+                        "took over outbox entries another relay left pending"
+                    );
+                }
+                Ok(batch)
+            }
+            Phase::New { since_claim } if since_claim.elapsed() >= self.settings.claim_idle => {
+                *phase = Phase::ClaimStale;
+                Ok(Vec::new())
+            }
+            Phase::New { .. } => {
+                self.outbox
+                    .read(Cursor::New, count, Some(self.settings.block))
+                    .await
+            }
+        }
+    }
+
+    /// Publishes `batch` until confirmed, then acknowledges it; both retried with backoff.
+    /// Gives up only when the shutdown grace period is over: the entries stay pending and
+    /// the next run publishes them.
+    async fn deliver(&mut self, batch: &[Entry], stop: &mut Stop) {
+        let mut retry = backoff(BACKOFF_MIN, self.settings.backoff_max);
+        loop {
+            match self.publisher.publish(batch).await {
+                Ok(()) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, entries = batch.len(), "publish failed; retrying");
+                    if stop.expired() {
+                        tracing::warn!(
+                            entries = batch.len(),
+                            "shutdown grace over: entries stay in the outbox"
+                        );
+                        return;
+                    }
+                    stop.sleep(retry.next().unwrap_or(self.settings.backoff_max))
+                        .await;
+                }
+            }
+        }
+        while let Err(e) = self.outbox.ack(batch).await {
+            tracing::warn!(error = %e, entries = batch.len(), "acknowledging published entries failed; retrying");
+            if stop.expired() {
+                // Published but not acknowledged: they will be published once more.
+                return;
+            }
+            stop.sleep(retry.next().unwrap_or(self.settings.backoff_max))
+                .await;
+        }
+        tracing::debug!(entries = batch.len(), "relayed ticket events");
+    }
+
+    /// Drains the outbox without waiting for new entries.
+    async fn flush(&mut self, stop: &mut Stop) {
+        let count = self.settings.batch_size;
+        for cursor in [Cursor::Pending, Cursor::New] {
+            loop {
+                if stop.expired() {
+                    return;
+                }
+                match self.outbox.read(cursor, count, None).await {
+                    Ok(batch) if batch.is_empty() => break,
+                    Ok(batch) => self.deliver(&batch, stop).await,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "outbox unreadable during shutdown; entries stay for the next run");
+                        return;
+                    }
+                }
+            }
+        }
+        tracing::info!("relay flushed the outbox");
+    }
+
+    async fn on_read_error(&mut self, e: &redis::RedisError) {
+        if e.code() == Some("NOGROUP") {
+            // The streams were deleted (a reset): create the groups again.
+            if let Err(e) = self.outbox.ensure_groups().await {
+                tracing::warn!(error = %e, "creating the outbox consumer groups failed");
+            }
+        } else {
+            tracing::warn!(error = %e, "reading the outbox failed; retrying");
+        }
+    }
+
+    /// Creates the consumer groups; call once before [`Relay::run`].
+    pub async fn ensure_groups(&mut self) -> redis::RedisResult<()> {
+        self.outbox.ensure_groups().await
+    }
+}
+
+/// The shutdown request and the deadline it sets.
+struct Stop {
+    shutdown: watch::Receiver<bool>,
+    grace: Duration,
+    deadline: Option<Instant>,
+}
+
+impl Stop {
+    fn requested(&mut self) -> bool {
+        let requested = *self.shutdown.borrow();
+        if requested && self.deadline.is_none() {
+            self.deadline = Some(Instant::now() + self.grace);
+        }
+        requested
+    }
+
+    fn expired(&mut self) -> bool {
+        self.requested() && self.deadline.is_some_and(|d| Instant::now() >= d)
+    }
+
+    /// Sleeps for `duration`, or less if shutdown is requested meanwhile.
+    async fn sleep(&mut self, duration: Duration) {
+        if self.requested() {
+            let until_deadline = self
+                .deadline
+                .map_or(duration, |d| d.saturating_duration_since(Instant::now()));
+            tokio::time::sleep(duration.min(until_deadline)).await;
+            return;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(duration) => {}
+            _ = self.shutdown.changed() => {}
+        }
+    }
+}

@@ -1,0 +1,191 @@
+//! The relay's side of the outbox streams: read through the consumer group
+//! [`GROUP`], acknowledge and delete an entry only once the broker has confirmed it.
+//!
+//! An entry read but never acknowledged stays pending in the group: this relay reads its own
+//! pending entries again at start, and takes over other relays' entries once they have been
+//! idle for the configured time.
+
+use std::time::Duration;
+
+use infra::config::RedisSettings;
+use infra::seats;
+use redis::aio::ConnectionManager;
+use redis::streams::{
+    StreamAutoClaimOptions, StreamAutoClaimReply, StreamId, StreamReadOptions, StreamReadReply,
+};
+use redis::{AsyncCommands, RedisResult};
+
+use crate::purchase::seat_lock::{OUTBOX_EVENT_FIELD, OUTBOX_ID_FIELD};
+
+/// The consumer group all relays share.
+pub const GROUP: &str = "relay";
+
+/// One ticket event waiting to be published.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// The stream it came from.
+    pub stream: String,
+    /// Its stream entry id.
+    pub id: String,
+    /// The ticket id, used as the AMQP message id.
+    pub message_id: String,
+    /// The ticket event JSON.
+    pub payload: Vec<u8>,
+}
+
+/// Which entries a read returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cursor {
+    /// Entries delivered to this consumer before and not acknowledged.
+    Pending,
+    /// Entries never delivered to any consumer.
+    New,
+}
+
+/// The outbox streams of every event, seen by one relay consumer.
+pub struct Outbox {
+    conn: ConnectionManager,
+    streams: Vec<String>,
+    consumer: String,
+}
+
+impl Outbox {
+    /// An outbox reader on its own connection (a blocking read holds its connection), for
+    /// `streams` as `consumer`. `block` is the longest blocking read it will issue.
+    pub async fn connect(
+        settings: &RedisSettings,
+        block: Duration,
+        streams: Vec<String>,
+        consumer: String,
+    ) -> RedisResult<Self> {
+        let settings = RedisSettings {
+            timeout: settings.timeout + block,
+            ..settings.clone()
+        };
+        let conn = seats::connect(&settings).await?;
+        Ok(Self {
+            conn,
+            streams,
+            consumer,
+        })
+    }
+
+    /// Creates the consumer group on every stream that lacks it, from the first entry, so
+    /// nothing written before the group existed is skipped.
+    pub async fn ensure_groups(&mut self) -> RedisResult<()> {
+        for stream in &self.streams {
+            let created: RedisResult<()> =
+                self.conn.xgroup_create_mkstream(stream, GROUP, "0").await;
+            match created {
+                Err(e) if e.code() == Some("BUSYGROUP") => {}
+                other => other?,
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads up to `count` entries per stream, waiting up to `block` for new ones.
+    pub async fn read(
+        &mut self,
+        cursor: Cursor,
+        count: usize,
+        block: Option<Duration>,
+    ) -> RedisResult<Vec<Entry>> {
+        let mut options = StreamReadOptions::default()
+            .group(GROUP, &self.consumer)
+            .count(count);
+        if let Some(block) = block {
+            options = options.block(usize::try_from(block.as_millis()).unwrap_or(usize::MAX));
+        }
+        let position = match cursor {
+            Cursor::Pending => "0",
+            Cursor::New => ">",
+        };
+        let positions = vec![position; self.streams.len()];
+        let reply: Option<StreamReadReply> = self
+            .conn
+            .xread_options(&self.streams, &positions, &options)
+            .await?;
+        let raw = reply.into_iter().flat_map(|r| r.keys).flat_map(|key| {
+            let stream = key.key;
+            key.ids.into_iter().map(move |id| (stream.clone(), id))
+        });
+        self.entries(raw.collect()).await
+    }
+
+    /// Takes over up to `count` entries per stream that other consumers read but left
+    /// unacknowledged for at least `min_idle`.
+    pub async fn claim_stale(
+        &mut self,
+        min_idle: Duration,
+        count: usize,
+    ) -> RedisResult<Vec<Entry>> {
+        let min_idle = u64::try_from(min_idle.as_millis()).unwrap_or(u64::MAX);
+        let mut claimed = Vec::new();
+        for stream in &self.streams {
+            let options = StreamAutoClaimOptions::default().count(count);
+            let reply: StreamAutoClaimReply = self
+                .conn
+                .xautoclaim_options(stream, GROUP, &self.consumer, min_idle, "0-0", options)
+                .await?;
+            claimed.extend(reply.claimed.into_iter().map(|id| (stream.clone(), id)));
+        }
+        self.entries(claimed).await
+    }
+
+    /// Acknowledges and deletes published entries, atomically per stream.
+    pub async fn ack(&mut self, entries: &[Entry]) -> RedisResult<()> {
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        for stream in &self.streams {
+            let ids: Vec<&str> = entries
+                .iter()
+                .filter(|e| &e.stream == stream)
+                .map(|e| e.id.as_str())
+                .collect();
+            if !ids.is_empty() {
+                pipe.xack(stream, GROUP, &ids)
+                    .ignore()
+                    .xdel(stream, &ids)
+                    .ignore();
+            }
+        }
+        pipe.query_async(&mut self.conn).await
+    }
+
+    /// Turns raw stream entries into [`Entry`]s. An entry without a ticket id or body was
+    /// not written by the seat lock and can never be published: it is logged, acknowledged
+    /// and deleted so it cannot block the stream.
+    async fn entries(&mut self, raw: Vec<(String, StreamId)>) -> RedisResult<Vec<Entry>> {
+        let mut entries = Vec::with_capacity(raw.len());
+        for (stream, id) in raw {
+            match (
+                id.get::<String>(OUTBOX_ID_FIELD),
+                id.get::<Vec<u8>>(OUTBOX_EVENT_FIELD),
+            ) {
+                (Some(message_id), Some(payload)) => entries.push(Entry {
+                    stream,
+                    id: id.id,
+                    message_id,
+                    payload,
+                }),
+                _ => {
+                    tracing::error!(
+                        stream,
+                        id = id.id,
+                        "outbox entry without ticket id or event body, discarded"
+                    );
+                    redis::pipe()
+                        .atomic()
+                        .xack(&stream, GROUP, &[&id.id])
+                        .ignore()
+                        .xdel(&stream, &[&id.id])
+                        .ignore()
+                        .query_async::<()>(&mut self.conn)
+                        .await?;
+                }
+            }
+        }
+        Ok(entries)
+    }
+}

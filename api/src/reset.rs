@@ -1,0 +1,75 @@
+//! `api reset`: wipes all sales on a stack (seat state and outbox in Redis, the queues, the
+//! tickets in the stores) and reloads the catalog. For tests and benchmarks, never
+//! production: there is no undo.
+
+use anyhow::Context;
+use infra::amqp::{self, Topology};
+use infra::catalog::Catalog;
+use infra::config::Settings;
+use infra::{seats, sql};
+use lapin::options::QueuePurgeOptions;
+use redis::AsyncCommands;
+
+/// What a reset removed.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Report {
+    /// Redis keys deleted.
+    pub redis_keys: usize,
+    /// Messages purged from all queues, DLQs included.
+    pub messages: u64,
+}
+
+/// Wipes everything sold under the configured key prefix, exchange and database.
+pub async fn reset(settings: &Settings) -> anyhow::Result<Report> {
+    let mut report = Report::default();
+
+    let mut redis = seats::connect(&settings.redis)
+        .await
+        .context("Failed to connect to Redis")?;
+    let pattern = seats::all_keys_pattern(&settings.redis.key_prefix);
+    let keys: Vec<String> = {
+        let mut iter = redis
+            .scan_match::<_, String>(&pattern)
+            .await
+            .context("Failed to scan Redis keys")?;
+        let mut keys = Vec::new();
+        while let Some(key) = futures_util::StreamExt::next(&mut iter).await {
+            keys.push(key.context("Failed to scan Redis keys")?);
+        }
+        keys
+    };
+    for chunk in keys.chunks(500) {
+        let _: () = redis
+            .unlink(chunk)
+            .await
+            .context("Failed to delete Redis keys")?;
+    }
+    report.redis_keys = keys.len();
+
+    let connection = amqp::connect(&settings.amqp, "ticketing-reset")
+        .await
+        .context("Failed to connect to RabbitMQ")?;
+    let channel = connection.create_channel().await?;
+    let topology = Topology::new(&settings.amqp);
+    topology
+        .declare(&channel)
+        .await
+        .context("Failed to declare the topology")?;
+    for queue in topology.all_queues() {
+        report.messages += u64::from(
+            channel
+                .queue_purge(queue.as_str().into(), QueuePurgeOptions::default())
+                .await
+                .with_context(|| format!("Failed to purge {queue}"))?,
+        );
+    }
+    connection.close(0, "reset done".into()).await.ok();
+
+    let catalog = Catalog::load(settings.catalog_path.as_deref())?;
+    let mysql = sql::connect(&settings.mysql).await?;
+    sql::migrate(&mysql).await?;
+    sql::upsert_catalog(&mysql, &catalog).await?;
+    mysql.disconnect().await.ok();
+
+    Ok(report)
+}

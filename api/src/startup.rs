@@ -1,0 +1,157 @@
+//! Building the application from settings and running it until shutdown.
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use infra::catalog::Catalog;
+use infra::config::Settings;
+use infra::{seats, sql};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::purchase::seat_lock::SeatLock;
+use crate::relay::{BrokerHealth, Relay};
+use crate::routes::routes;
+use crate::state::AppState;
+
+/// The api, connected and bound, not yet serving.
+pub struct Application {
+    listener: TcpListener,
+    local_addr: SocketAddr,
+    state: AppState,
+    relay: Option<Relay>,
+    settings: Settings,
+}
+
+impl Application {
+    /// Loads the catalog (into MySQL too), connects to Redis, prepares the relay and binds
+    /// the listener. Fails if Redis or MySQL cannot be reached; the broker may be down.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let catalog = Catalog::load(settings.catalog_path.as_deref())?;
+        let mysql = sql::connect(&settings.mysql).await?;
+        sql::migrate(&mysql).await?;
+        sql::upsert_catalog(&mysql, &catalog).await?;
+
+        let redis = seats::connect(&settings.redis).await.with_context(|| {
+            format!(
+                "Failed to connect to Redis at {}",
+                infra::config::redact(&settings.redis.url)
+            )
+        })?;
+        let seat_lock = SeatLock::new(redis, settings.redis.key_prefix.clone());
+        seat_lock
+            .load()
+            .await
+            .context("Failed to load the seat lock script into Redis")?;
+
+        let (relay, broker) = if settings.relay.enabled {
+            let health = BrokerHealth::default();
+            let mut relay = Relay::connect(
+                &settings,
+                catalog.events().map(|e| e.event_id.as_str()),
+                health.clone(),
+            )
+            .await
+            .context("Failed to connect the outbox relay to Redis")?;
+            relay
+                .ensure_groups()
+                .await
+                .context("Failed to create the outbox consumer groups")?;
+            (Some(relay), Some(health))
+        } else {
+            (None, None)
+        };
+
+        let listener = TcpListener::bind(settings.http.bind)
+            .await
+            .with_context(|| format!("Failed to bind {}", settings.http.bind))?;
+        let local_addr = listener.local_addr()?;
+        let state = AppState::new(catalog, seat_lock, mysql, broker, settings.http.body_limit);
+        Ok(Self {
+            listener,
+            local_addr,
+            state,
+            relay,
+            settings,
+        })
+    }
+
+    /// The bound port (useful with port 0).
+    pub fn port(&self) -> u16 {
+        self.local_addr.port()
+    }
+
+    /// The shared state, for tests.
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` completes; then stops accepting, lets in-flight requests
+    /// finish and flushes the relay, each for at most the shutdown grace period.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let grace = self.settings.http.shutdown_grace;
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let relay = self
+            .relay
+            .map(|relay| tokio::spawn(relay.run(stop_rx.clone(), grace)));
+
+        let mut stopping = stop_rx.clone();
+        let server = warp::serve(routes(self.state.clone()))
+            .incoming(self.listener)
+            .graceful(async move {
+                let _ = stopping.wait_for(|stop| *stop).await;
+            })
+            .run();
+        let mut server = std::pin::pin!(server);
+        tracing::info!(address = %self.local_addr, "api listening");
+        tokio::select! {
+            () = &mut server => {}
+            () = shutdown => {
+                tracing::info!("shutting down: no new connections, finishing requests in flight");
+                let _ = stop_tx.send(true);
+                if tokio::time::timeout(grace, &mut server).await.is_err() {
+                    tracing::warn!(?grace, "requests still in flight after the grace period were dropped");
+                }
+            }
+        }
+        let _ = stop_tx.send(true);
+        if let Some(relay) = relay {
+            relay.await.context("The relay task failed")?;
+        }
+        self.state.mysql().clone().disconnect().await.ok();
+        tracing::info!("api stopped");
+        Ok(())
+    }
+}
+
+/// Completes on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut sigterm) => {
+                sigterm.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}

@@ -1,0 +1,65 @@
+//! What the handlers share: the catalog, the seat lock, the stores, the relay's health.
+
+use std::sync::Arc;
+
+use infra::catalog::Catalog;
+use mysql_async::Pool;
+
+use crate::purchase::seat_lock::SeatLock;
+use crate::relay::BrokerHealth;
+
+/// Cheap to clone: one `Arc`.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+struct Inner {
+    catalog: Catalog,
+    seat_lock: SeatLock,
+    mysql: Pool,
+    broker: Option<BrokerHealth>,
+    body_limit: u64,
+}
+
+impl AppState {
+    /// State over live connections. `broker` is `None` when this instance runs no relay.
+    pub fn new(
+        catalog: Catalog,
+        seat_lock: SeatLock,
+        mysql: Pool,
+        broker: Option<BrokerHealth>,
+        body_limit: u64,
+    ) -> Self {
+        Self(Arc::new(Inner {
+            catalog,
+            seat_lock,
+            mysql,
+            broker,
+            body_limit,
+        }))
+    }
+
+    /// The in-memory catalog.
+    pub fn catalog(&self) -> &Catalog {
+        &self.0.catalog
+    }
+
+    /// The commit point of purchases.
+    pub fn seat_lock(&self) -> &SeatLock {
+        &self.0.seat_lock
+    }
+
+    /// The MySQL pool.
+    pub fn mysql(&self) -> &Pool {
+        &self.0.mysql
+    }
+
+    /// Whether the relay is connected to the broker, if this instance relays.
+    pub fn broker(&self) -> Option<&BrokerHealth> {
+        self.0.broker.as_ref()
+    }
+
+    /// Largest accepted request body.
+    pub fn body_limit(&self) -> u64 {
+        self.0.body_limit
+    }
+}

@@ -1,0 +1,143 @@
+//! RabbitMQ: connecting, and the topology every program declares at start.
+//!
+//! ```text
+//! ticket.events (fanout, durable) ─┬─> tickets.mysql     (quorum) ──dead letters──> tickets.mysql.dlq
+//!                                  └─> tickets.dynamodb  (quorum) ──dead letters──> tickets.dynamodb.dlq
+//! ```
+//! Declaring is idempotent, so the api and each consumer declare it all and start in any
+//! order. Dead-lettering is `at-least-once`: a rejected message is not dropped on the way to
+//! its DLQ even if the broker fails over meanwhile.
+
+use lapin::options::{ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions};
+use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
+use lapin::{Channel, Connection, ConnectionProperties, ExchangeKind};
+
+use crate::config::AmqpSettings;
+
+/// Base name of the queue feeding the MySQL read model.
+pub const MYSQL_QUEUE: &str = "tickets.mysql";
+/// Base name of the queue feeding the DynamoDB write model.
+pub const DYNAMODB_QUEUE: &str = "tickets.dynamodb";
+
+/// Names of the exchange and queues, after any configured prefix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Topology {
+    /// The fanout exchange ticket events are published to.
+    pub exchange: String,
+    /// The work queues bound to it, one per store.
+    pub queues: Vec<String>,
+}
+
+impl Topology {
+    /// The topology named by the settings.
+    pub fn new(settings: &AmqpSettings) -> Self {
+        Self {
+            exchange: settings.exchange.clone(),
+            queues: [MYSQL_QUEUE, DYNAMODB_QUEUE]
+                .iter()
+                .map(|q| format!("{}{q}", settings.queue_prefix))
+                .collect(),
+        }
+    }
+
+    /// The dead-letter queue of `queue`.
+    pub fn dead_letter_queue(queue: &str) -> String {
+        format!("{queue}.dlq")
+    }
+
+    /// Every queue: the work queues and their dead-letter queues.
+    pub fn all_queues(&self) -> Vec<String> {
+        self.queues
+            .iter()
+            .flat_map(|q| [q.clone(), Self::dead_letter_queue(q)])
+            .collect()
+    }
+
+    /// Declares the exchange, the queues and the bindings.
+    pub async fn declare(&self, channel: &Channel) -> lapin::Result<()> {
+        let durable = ExchangeDeclareOptions {
+            durable: true,
+            ..Default::default()
+        };
+        channel
+            .exchange_declare(
+                self.exchange.as_str().into(),
+                ExchangeKind::Fanout,
+                durable,
+                FieldTable::default(),
+            )
+            .await?;
+        for queue in &self.queues {
+            let dlq = Self::dead_letter_queue(queue);
+            declare_quorum_queue(channel, &dlq, FieldTable::default()).await?;
+            let mut args = FieldTable::default();
+            args.insert("x-dead-letter-exchange".into(), string(""));
+            args.insert("x-dead-letter-routing-key".into(), string(&dlq));
+            args.insert("x-dead-letter-strategy".into(), string("at-least-once"));
+            // at-least-once dead-lettering requires the queue to refuse publishes when full.
+            args.insert("x-overflow".into(), string("reject-publish"));
+            declare_quorum_queue(channel, queue, args).await?;
+            channel
+                .queue_bind(
+                    queue.as_str().into(),
+                    self.exchange.as_str().into(),
+                    ShortString::from(""),
+                    QueueBindOptions::default(),
+                    FieldTable::default(),
+                )
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+async fn declare_quorum_queue(
+    channel: &Channel,
+    name: &str,
+    mut args: FieldTable,
+) -> lapin::Result<()> {
+    args.insert("x-queue-type".into(), string("quorum"));
+    let options = QueueDeclareOptions {
+        durable: true,
+        ..Default::default()
+    };
+    channel
+        .queue_declare(name.into(), options, args)
+        .await
+        .map(drop)
+}
+
+fn string(value: &str) -> AMQPValue {
+    AMQPValue::LongString(LongString::from(value))
+}
+
+/// Opens a connection named after the program, so the management UI shows who is who.
+pub async fn connect(settings: &AmqpSettings, name: &str) -> lapin::Result<Connection> {
+    let properties = ConnectionProperties::default().with_connection_name(name.into());
+    Connection::connect(&settings.url, properties).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queue_names_carry_the_prefix_and_each_has_a_dlq() {
+        let settings = AmqpSettings {
+            url: "amqp://x".into(),
+            exchange: "ex".into(),
+            queue_prefix: "t1.".into(),
+        };
+        let topology = Topology::new(&settings);
+        assert_eq!(topology.queues, ["t1.tickets.mysql", "t1.tickets.dynamodb"]);
+        assert_eq!(
+            topology.all_queues(),
+            [
+                "t1.tickets.mysql",
+                "t1.tickets.mysql.dlq",
+                "t1.tickets.dynamodb",
+                "t1.tickets.dynamodb.dlq"
+            ]
+        );
+    }
+}

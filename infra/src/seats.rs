@@ -1,0 +1,86 @@
+//! Where seat state lives in Redis, and how to connect to it.
+//!
+//! Every key of one event carries the event id as its hash tag (`tk:{Event1}:...`), so a
+//! script touching several of them runs unchanged on Redis Cluster: they share one slot.
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+
+use crate::config::RedisSettings;
+
+/// The keys of one event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventKeys {
+    base: String,
+}
+
+impl EventKeys {
+    /// Keys of `event_id` under `prefix`.
+    pub fn new(prefix: &str, event_id: &str) -> Self {
+        Self {
+            base: format!("{prefix}:{{{event_id}}}"),
+        }
+    }
+
+    /// The sold-seat bitmap of one zone: bit `seat_offset` is 1 once that seat is sold.
+    pub fn seats(&self, zone_id: u32) -> String {
+        format!("{}:seats:{zone_id}", self.base)
+    }
+
+    /// A hash of counters: `remaining:<zoneId>` per zone and `sold` for the event.
+    pub fn counts(&self) -> String {
+        format!("{}:counts", self.base)
+    }
+
+    /// The outbox stream of ticket events waiting for the relay.
+    pub fn outbox(&self) -> String {
+        format!("{}:outbox", self.base)
+    }
+}
+
+/// The field of [`EventKeys::counts`] holding a zone's unsold seats.
+pub fn remaining_field(zone_id: u32) -> String {
+    format!("remaining:{zone_id}")
+}
+
+/// The glob matching every key under `prefix`, for resets.
+pub fn all_keys_pattern(prefix: &str) -> String {
+    format!("{prefix}:*")
+}
+
+/// A self-reconnecting, multiplexed connection whose calls fail after the configured
+/// timeout instead of hanging while Redis is away.
+pub async fn connect(settings: &RedisSettings) -> redis::RedisResult<ConnectionManager> {
+    let client = redis::Client::open(settings.url.as_str())?;
+    let config = ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(settings.timeout))
+        .set_response_timeout(Some(settings.timeout))
+        .set_number_of_retries(1);
+    ConnectionManager::new_with_config(client, config).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn all_keys_of_an_event_share_its_hash_tag() {
+        let keys = EventKeys::new("tk", "Event1");
+        assert_eq!(keys.seats(7), "tk:{Event1}:seats:7");
+        assert_eq!(keys.counts(), "tk:{Event1}:counts");
+        assert_eq!(keys.outbox(), "tk:{Event1}:outbox");
+        // Redis Cluster hashes only the part between the first `{` and the next `}`.
+        for key in [keys.seats(1), keys.counts(), keys.outbox()] {
+            let tag = key
+                .split_once('{')
+                .and_then(|(_, rest)| rest.split_once('}'))
+                .map(|(tag, _)| tag);
+            assert_eq!(tag, Some("Event1"), "{key}");
+        }
+    }
+
+    #[test]
+    fn reset_pattern_covers_every_key_of_the_prefix() {
+        assert_eq!(all_keys_pattern("tk"), "tk:*");
+        assert_eq!(remaining_field(3), "remaining:3");
+    }
+}

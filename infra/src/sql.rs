@@ -1,0 +1,171 @@
+//! MySQL / MariaDB: the pool, the schema migrations (`infra/sql/`) and the catalog tables.
+
+use anyhow::Context;
+use mysql_async::prelude::{BatchQuery, Queryable, WithParams};
+use mysql_async::{Opts, OptsBuilder, Pool, PoolConstraints, PoolOpts};
+
+use crate::catalog::Catalog;
+use crate::config::MysqlSettings;
+
+/// The schema, in order. A migration is applied once and recorded in `schema_migrations`.
+pub const MIGRATIONS: &[(u32, &str, &str)] =
+    &[(1, "catalog", include_str!("../sql/0001_catalog.sql"))];
+
+/// A named server-side lock, so concurrent starts of the api and consumers migrate once.
+const MIGRATION_LOCK: &str = "ticketing.schema_migrations";
+
+/// Creates the configured database if it does not exist, then returns a pool on it.
+pub async fn connect(settings: &MysqlSettings) -> anyhow::Result<Pool> {
+    let opts = Opts::from_url(&settings.url).context("Failed to parse MYSQL_URL")?;
+    let database = opts
+        .db_name()
+        .map(str::to_owned)
+        .context("MYSQL_URL must name a database")?;
+    anyhow::ensure!(
+        database
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_'),
+        "the database name {database:?} must be letters, digits and '_'"
+    );
+    let mut admin =
+        mysql_async::Conn::new(OptsBuilder::from_opts(opts.clone()).db_name(None::<String>))
+            .await
+            .context("Failed to connect to MySQL")?;
+    admin
+        .query_drop(format!(
+            "CREATE DATABASE IF NOT EXISTS `{database}` CHARACTER SET utf8mb4"
+        ))
+        .await
+        .with_context(|| format!("Failed to create database {database}"))?;
+    admin.disconnect().await.ok();
+    let constraints =
+        PoolConstraints::new(1, settings.pool_max).context("MYSQL_POOL_MAX must be at least 1")?;
+    Ok(Pool::new(OptsBuilder::from_opts(opts).pool_opts(
+        PoolOpts::default().with_constraints(constraints),
+    )))
+}
+
+/// Applies the migrations not applied yet.
+pub async fn migrate(pool: &Pool) -> anyhow::Result<()> {
+    let mut conn = pool
+        .get_conn()
+        .await
+        .context("Failed to get a MySQL connection")?;
+    let locked: Option<i64> = conn
+        .exec_first("SELECT GET_LOCK(?, 60)", (MIGRATION_LOCK,))
+        .await
+        .context("Failed to take the migration lock")?;
+    anyhow::ensure!(
+        locked == Some(1),
+        "timed out waiting for another process's migration"
+    );
+    let result = apply_pending(&mut conn).await;
+    conn.exec_drop("DO RELEASE_LOCK(?)", (MIGRATION_LOCK,))
+        .await
+        .ok();
+    result
+}
+
+async fn apply_pending(conn: &mut mysql_async::Conn) -> anyhow::Result<()> {
+    conn.query_drop(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+            version INT UNSIGNED NOT NULL PRIMARY KEY,
+            name VARCHAR(100) NOT NULL,
+            applied_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3))",
+    )
+    .await
+    .context("Failed to create schema_migrations")?;
+    let applied: Vec<u32> = conn.query("SELECT version FROM schema_migrations").await?;
+    for &(version, name, sql) in MIGRATIONS.iter().filter(|(v, ..)| !applied.contains(v)) {
+        for statement in statements(sql) {
+            conn.query_drop(statement)
+                .await
+                .with_context(|| format!("Migration {version} ({name}) failed at: {statement}"))?;
+        }
+        conn.exec_drop(
+            "INSERT INTO schema_migrations (version, name) VALUES (?, ?)",
+            (version, name),
+        )
+        .await?;
+        tracing::info!(version, name, "applied schema migration");
+    }
+    Ok(())
+}
+
+/// The statements of a migration file: split on `;` at line ends, comments dropped.
+fn statements(sql: &str) -> impl Iterator<Item = &str> {
+    sql.split(";\n")
+        .map(|s| s.trim().trim_end_matches(';'))
+        .filter(|s| {
+            s.lines()
+                .any(|l| !l.trim().is_empty() && !l.trim_start().starts_with("--"))
+        })
+}
+
+/// Writes the catalog into its tables, inserting or updating each row.
+pub async fn upsert_catalog(pool: &Pool, catalog: &Catalog) -> anyhow::Result<()> {
+    let mut conn = pool
+        .get_conn()
+        .await
+        .context("Failed to get a MySQL connection")?;
+    let mut tx = conn.start_transaction(Default::default()).await?;
+    "INSERT INTO venue (venue_id, name) VALUES (?, ?) ON DUPLICATE KEY UPDATE name = VALUES(name)"
+        .with(
+            catalog
+                .venues()
+                .map(|v| (v.venue_id.as_str(), v.name.as_str())),
+        )
+        .batch(&mut tx)
+        .await
+        .context("Failed to upsert venues")?;
+    "INSERT INTO zone (venue_id, zone_id, ticket_price, row_count, col_count) VALUES (?, ?, ?, ?, ?)
+     ON DUPLICATE KEY UPDATE ticket_price = VALUES(ticket_price), row_count = VALUES(row_count),
+                             col_count = VALUES(col_count)"
+        .with(catalog.venues().flat_map(|v| {
+            v.zones.iter().map(move |z| {
+                (v.venue_id.as_str(), z.zone_id, z.ticket_price.to_string(), z.row_count, z.col_count)
+            })
+        }))
+        .batch(&mut tx)
+        .await
+        .context("Failed to upsert zones")?;
+    "INSERT INTO event (event_id, venue_id, name, event_type, starts_at) VALUES (?, ?, ?, ?, ?)
+     ON DUPLICATE KEY UPDATE venue_id = VALUES(venue_id), name = VALUES(name),
+                             event_type = VALUES(event_type), starts_at = VALUES(starts_at)"
+        .with(catalog.events().map(|e| {
+            let starts_at = e.date.format("%Y-%m-%d %H:%M:%S%.3f").to_string();
+            (
+                e.event_id.as_str(),
+                e.venue_id.as_str(),
+                e.name.as_str(),
+                e.kind.as_str(),
+                starts_at,
+            )
+        }))
+        .batch(&mut tx)
+        .await
+        .context("Failed to upsert events")?;
+    tx.commit().await.context("Failed to commit the catalog")?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migration_files_split_into_statements_without_comments() {
+        let statements: Vec<_> = statements(MIGRATIONS[0].2).collect();
+        assert_eq!(statements.len(), 3, "{statements:#?}");
+        assert!(statements
+            .iter()
+            .all(|s| s.contains("CREATE TABLE IF NOT EXISTS")));
+        assert!(statements.iter().all(|s| !s.ends_with(';')));
+    }
+
+    #[test]
+    fn versions_are_unique_and_ascending() {
+        let versions: Vec<_> = MIGRATIONS.iter().map(|m| m.0).collect();
+        assert!(versions.windows(2).all(|w| w[0] < w[1]), "{versions:?}");
+    }
+}

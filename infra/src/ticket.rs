@@ -1,0 +1,141 @@
+//! A sold ticket, and the event that carries it from the commit point to the stores.
+//!
+//! The event contract (schema version [`SCHEMA_VERSION`]): a JSON object with `"v"` and the
+//! ticket's fields, published with AMQP `message_id` = ticketId and content type
+//! `application/json`. Consumers are idempotent on `ticketId`, so redelivery is harmless.
+
+use chrono::{DateTime, SubsecRound, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::catalog::Price;
+
+/// The version of the ticket event this code writes and reads.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// A sold seat, as answered by the API and stored by both models.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Ticket {
+    /// Time-ordered (UUIDv7), so indexes on it stay append-mostly.
+    pub ticket_id: Uuid,
+    /// Venue of the event.
+    pub venue_id: String,
+    /// Event the seat is sold for.
+    pub event_id: String,
+    /// Zone of the seat.
+    pub zone_id: u32,
+    /// Row label, `A`.. .
+    pub row: String,
+    /// Seat number in the row, from 1.
+    pub column: u32,
+    /// The zone's price at the time of sale.
+    pub price: Price,
+    /// When the seat was sold (millisecond precision, UTC).
+    pub created_on: DateTime<Utc>,
+}
+
+impl Ticket {
+    /// A new ticket id and timestamp for a seat about to be sold.
+    pub fn issue(
+        venue_id: &str,
+        event_id: &str,
+        zone_id: u32,
+        row: String,
+        column: u32,
+        price: Price,
+    ) -> Self {
+        Self {
+            ticket_id: Uuid::now_v7(),
+            venue_id: venue_id.to_owned(),
+            event_id: event_id.to_owned(),
+            zone_id,
+            row,
+            column,
+            price,
+            created_on: Utc::now().trunc_subsecs(3),
+        }
+    }
+}
+
+/// The message body of a ticket event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketEvent {
+    /// Schema version of the body.
+    pub v: u32,
+    /// The ticket.
+    #[serde(flatten)]
+    pub ticket: Ticket,
+}
+
+impl TicketEvent {
+    /// Wraps a ticket in the current schema.
+    pub fn new(ticket: Ticket) -> Self {
+        Self {
+            v: SCHEMA_VERSION,
+            ticket,
+        }
+    }
+
+    /// The body of the event of `ticket`, serialized without copying the ticket.
+    pub fn to_json(ticket: &Ticket) -> serde_json::Result<String> {
+        #[derive(Serialize)]
+        struct Borrowed<'a> {
+            v: u32,
+            #[serde(flatten)]
+            ticket: &'a Ticket,
+        }
+        serde_json::to_string(&Borrowed {
+            v: SCHEMA_VERSION,
+            ticket,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_wire_format_is_flat_camel_case_json() {
+        let mut ticket = Ticket::issue(
+            "Venue1",
+            "Event1",
+            7,
+            "C".into(),
+            12,
+            Price::from_cents(6550),
+        );
+        ticket.ticket_id = Uuid::nil();
+        ticket.created_on = DateTime::parse_from_rfc3339("2027-01-02T03:04:05.678Z")
+            .unwrap()
+            .into();
+        let json = serde_json::to_value(TicketEvent::new(ticket.clone())).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "v": 1,
+                "ticketId": "00000000-0000-0000-0000-000000000000",
+                "venueId": "Venue1",
+                "eventId": "Event1",
+                "zoneId": 7,
+                "row": "C",
+                "column": 12,
+                "price": "65.50",
+                "createdOn": "2027-01-02T03:04:05.678Z"
+            })
+        );
+        let borrowed: serde_json::Value =
+            serde_json::from_str(&TicketEvent::to_json(&ticket).unwrap()).unwrap();
+        assert_eq!(borrowed, json);
+        let back: TicketEvent = serde_json::from_value(json).unwrap();
+        assert_eq!(back.ticket, ticket);
+    }
+
+    #[test]
+    fn ticket_ids_sort_by_issue_time() {
+        let a = Ticket::issue("V", "E", 1, "A".into(), 1, Price::default());
+        let b = Ticket::issue("V", "E", 1, "A".into(), 2, Price::default());
+        assert!(a.ticket_id < b.ticket_id);
+    }
+}
