@@ -24,15 +24,7 @@ pub struct ErrorBody<'a> {
 
 /// An error answer.
 pub fn json_error(status: StatusCode, code: &str, message: &str, field: Option<&str>) -> Response {
-    warp::reply::with_status(
-        warp::reply::json(&ErrorBody {
-            code,
-            message,
-            field,
-        }),
-        status,
-    )
-    .into_response()
+    warp::reply::with_status(warp::reply::json(&ErrorBody { code, message, field }), status).into_response()
 }
 
 /// Rejection for a body that is not declared as JSON.
@@ -40,6 +32,18 @@ pub fn json_error(status: StatusCode, code: &str, message: &str, field: Option<&
 pub struct UnsupportedContentType;
 
 impl Reject for UnsupportedContentType {}
+
+/// Rejection for a body over the endpoint's limit.
+#[derive(Debug)]
+pub struct BodyTooLarge;
+
+impl Reject for BodyTooLarge {}
+
+/// Rejection for a body the client stopped sending half-way.
+#[derive(Debug)]
+pub struct UnreadableBody;
+
+impl Reject for UnreadableBody {}
 
 /// The root `recover`: maps any rejection to a JSON error.
 pub async fn handle_rejection(rejection: Rejection) -> Result<Response, Infallible> {
@@ -51,7 +55,7 @@ pub async fn handle_rejection(rejection: Rejection) -> Result<Response, Infallib
             "unsupported_media_type",
             "the body must be sent as Content-Type: application/json",
         )
-    } else if rejection.find::<PayloadTooLarge>().is_some() {
+    } else if rejection.find::<PayloadTooLarge>().is_some() || rejection.find::<BodyTooLarge>().is_some() {
         (
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",
@@ -62,6 +66,12 @@ pub async fn handle_rejection(rejection: Rejection) -> Result<Response, Infallib
             StatusCode::LENGTH_REQUIRED,
             "length_required",
             "the request must carry a Content-Length header",
+        )
+    } else if rejection.find::<UnreadableBody>().is_some() {
+        (
+            StatusCode::BAD_REQUEST,
+            "unreadable_body",
+            "the request body could not be read to its end",
         )
     } else if rejection.find::<MethodNotAllowed>().is_some() {
         (
@@ -83,11 +93,7 @@ pub async fn handle_rejection(rejection: Rejection) -> Result<Response, Infallib
         )
     } else {
         tracing::error!(?rejection, "unhandled rejection");
-        (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "internal error",
-        )
+        (StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error")
     };
     Ok(json_error(status, code, message, None))
 }

@@ -23,9 +23,7 @@ async fn run() -> anyhow::Result<()> {
     tracing::debug!(?settings, "configuration");
     match std::env::args().nth(1).as_deref() {
         None | Some("serve") => {
-            let app = Application::build(settings)
-                .await
-                .context("Failed to start the api")?;
+            let app = Application::build(settings).await.context("Failed to start the api")?;
             app.run_until(shutdown_signal()).await
         }
         Some("reset") => {

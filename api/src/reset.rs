@@ -39,10 +39,7 @@ pub async fn reset(settings: &Settings) -> anyhow::Result<Report> {
         keys
     };
     for chunk in keys.chunks(500) {
-        let _: () = redis
-            .unlink(chunk)
-            .await
-            .context("Failed to delete Redis keys")?;
+        let _: () = redis.unlink(chunk).await.context("Failed to delete Redis keys")?;
     }
     report.redis_keys = keys.len();
 

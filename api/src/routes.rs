@@ -2,10 +2,11 @@
 
 use std::convert::Infallible;
 
-use bytes::Bytes;
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+use futures_util::StreamExt;
 use warp::{Filter, Rejection, Reply};
 
-use crate::error::{handle_rejection, UnsupportedContentType};
+use crate::error::{handle_rejection, BodyTooLarge, UnreadableBody, UnsupportedContentType};
 use crate::state::AppState;
 use crate::{health, purchase};
 
@@ -14,29 +15,46 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = I
     health::routes(state.clone())
         .or(purchase::routes(state))
         .recover(handle_rejection)
-        .with(warp::trace::request())
 }
 
 /// Passes the shared state to a handler.
-pub fn with_state(
-    state: AppState,
-) -> impl Filter<Extract = (AppState,), Error = Infallible> + Clone {
+pub fn with_state(state: AppState) -> impl Filter<Extract = (AppState,), Error = Infallible> + Clone {
     warp::any().map(move || state.clone())
 }
 
 /// A JSON request body: declared as `application/json` (else 415) and at most `limit` bytes
-/// (else 413).
+/// (else 413). A declared length over the limit is refused before reading; a chunked body
+/// is read only up to the limit.
 pub fn json_body(limit: u64) -> impl Filter<Extract = (Bytes,), Error = Rejection> + Clone {
-    warp::body::content_length_limit(limit)
-        .and(warp::header::optional::<String>("content-type"))
-        .and_then(|content_type: Option<String>| async move {
-            match content_type {
-                Some(ct) if is_json(&ct) => Ok(()),
-                _ => Err(warp::reject::custom(UnsupportedContentType)),
+    warp::header::optional::<String>("content-type")
+        .and(warp::header::optional::<u64>("content-length"))
+        .and_then(move |content_type: Option<String>, length: Option<u64>| async move {
+            if !content_type.as_deref().is_some_and(is_json) {
+                return Err(warp::reject::custom(UnsupportedContentType));
             }
+            if length.is_some_and(|l| l > limit) {
+                return Err(warp::reject::custom(BodyTooLarge));
+            }
+            Ok(())
         })
         .untuple_one()
-        .and(warp::body::bytes())
+        .and(warp::body::stream())
+        .and_then(move |body| read_limited(body, limit))
+}
+
+async fn read_limited(
+    mut body: impl futures_util::Stream<Item = Result<impl Buf, warp::Error>> + Unpin,
+    limit: u64,
+) -> Result<Bytes, Rejection> {
+    let mut bytes = BytesMut::new();
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|_| warp::reject::custom(UnreadableBody))?;
+        if (bytes.len() + chunk.remaining()) as u64 > limit {
+            return Err(warp::reject::custom(BodyTooLarge));
+        }
+        bytes.put(chunk);
+    }
+    Ok(bytes.freeze())
 }
 
 /// `application/json`, with any parameters such as `charset`, in any letter case.

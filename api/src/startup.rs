@@ -47,13 +47,9 @@ impl Application {
 
         let (relay, broker) = if settings.relay.enabled {
             let health = BrokerHealth::default();
-            let mut relay = Relay::connect(
-                &settings,
-                catalog.events().map(|e| e.event_id.as_str()),
-                health.clone(),
-            )
-            .await
-            .context("Failed to connect the outbox relay to Redis")?;
+            let mut relay = Relay::connect(&settings, catalog.events().map(|e| e.event_id.as_str()), health.clone())
+                .await
+                .context("Failed to connect the outbox relay to Redis")?;
             relay
                 .ensure_groups()
                 .await
@@ -89,15 +85,10 @@ impl Application {
 
     /// Serves until `shutdown` completes; then stops accepting, lets in-flight requests
     /// finish and flushes the relay, each for at most the shutdown grace period.
-    pub async fn run_until(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> anyhow::Result<()> {
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let grace = self.settings.http.shutdown_grace;
         let (stop_tx, stop_rx) = watch::channel(false);
-        let relay = self
-            .relay
-            .map(|relay| tokio::spawn(relay.run(stop_rx.clone(), grace)));
+        let relay = self.relay.map(|relay| tokio::spawn(relay.run(stop_rx.clone(), grace)));
 
         let mut stopping = stop_rx.clone();
         let server = warp::serve(routes(self.state.clone()))

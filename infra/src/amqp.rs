@@ -91,20 +91,13 @@ impl Topology {
     }
 }
 
-async fn declare_quorum_queue(
-    channel: &Channel,
-    name: &str,
-    mut args: FieldTable,
-) -> lapin::Result<()> {
+async fn declare_quorum_queue(channel: &Channel, name: &str, mut args: FieldTable) -> lapin::Result<()> {
     args.insert("x-queue-type".into(), string("quorum"));
     let options = QueueDeclareOptions {
         durable: true,
         ..Default::default()
     };
-    channel
-        .queue_declare(name.into(), options, args)
-        .await
-        .map(drop)
+    channel.queue_declare(name.into(), options, args).await.map(drop)
 }
 
 fn string(value: &str) -> AMQPValue {

@@ -110,11 +110,7 @@ impl Settings {
             http: HttpSettings {
                 bind: env.parse("API_BIND", "0.0.0.0:8080")?,
                 body_limit: env.parse_in("API_BODY_LIMIT_BYTES", "4096", 64..=1 << 20)?,
-                shutdown_grace: Duration::from_secs(env.parse_in(
-                    "API_SHUTDOWN_GRACE_SECS",
-                    "15",
-                    0..=600,
-                )?),
+                shutdown_grace: Duration::from_secs(env.parse_in("API_SHUTDOWN_GRACE_SECS", "15", 0..=600)?),
             },
             redis: RedisSettings {
                 url: env.url("REDIS_URL", "redis://127.0.0.1:6379", &["redis", "rediss"])?,
@@ -122,20 +118,12 @@ impl Settings {
                 timeout: env.millis("REDIS_TIMEOUT_MS", "1000")?,
             },
             amqp: AmqpSettings {
-                url: env.url(
-                    "AMQP_URL",
-                    "amqp://guest:guest@127.0.0.1:5672/%2f",
-                    &["amqp", "amqps"],
-                )?,
+                url: env.url("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2f", &["amqp", "amqps"])?,
                 exchange: env.non_empty("AMQP_EXCHANGE", "ticket.events")?,
                 queue_prefix: env.get("AMQP_QUEUE_PREFIX", ""),
             },
             mysql: MysqlSettings {
-                url: env.url(
-                    "MYSQL_URL",
-                    "mysql://root@127.0.0.1:3306/ticketing",
-                    &["mysql"],
-                )?,
+                url: env.url("MYSQL_URL", "mysql://root@127.0.0.1:3306/ticketing", &["mysql"])?,
                 pool_max: env.parse_in("MYSQL_POOL_MAX", "16", 1..=1000)?,
             },
             relay: RelaySettings {
@@ -146,9 +134,7 @@ impl Settings {
                 claim_idle: env.millis("RELAY_CLAIM_IDLE_MS", "30000")?,
                 backoff_max: env.millis("RELAY_BACKOFF_MAX_MS", "5000")?,
             },
-            catalog_path: lookup("CATALOG_PATH")
-                .filter(|p| !p.is_empty())
-                .map(PathBuf::from),
+            catalog_path: lookup("CATALOG_PATH").filter(|p| !p.is_empty()).map(PathBuf::from),
         };
         Ok(settings)
     }
@@ -183,10 +169,7 @@ impl<F: Fn(&str) -> Option<String>> Env<'_, F> {
         T::Err: fmt::Display,
     {
         let value = self.get(name, default);
-        value
-            .trim()
-            .parse()
-            .map_err(|e| Self::invalid(name, value, e))
+        value.trim().parse().map_err(|e| Self::invalid(name, value, e))
     }
 
     fn parse_in<T>(
@@ -236,12 +219,7 @@ impl<F: Fn(&str) -> Option<String>> Env<'_, F> {
         Ok(value)
     }
 
-    fn url(
-        &self,
-        name: &'static str,
-        default: &str,
-        schemes: &[&str],
-    ) -> Result<String, ConfigError> {
+    fn url(&self, name: &'static str, default: &str, schemes: &[&str]) -> Result<String, ConfigError> {
         let value = self.get(name, default);
         match value.split_once("://") {
             Some((scheme, rest)) if schemes.contains(&scheme) && !rest.is_empty() => Ok(value),
@@ -259,9 +237,7 @@ pub fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
-    let (authority, path) = rest
-        .split_once('/')
-        .map_or((rest, None), |(a, p)| (a, Some(p)));
+    let (authority, path) = rest.split_once('/').map_or((rest, None), |(a, p)| (a, Some(p)));
     let authority = match authority.rsplit_once('@') {
         Some((userinfo, host)) => {
             let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
@@ -289,14 +265,8 @@ macro_rules! redacted_debug {
     };
 }
 
-redacted_debug!(RedisSettings {
-    key_prefix,
-    timeout
-});
-redacted_debug!(AmqpSettings {
-    exchange,
-    queue_prefix
-});
+redacted_debug!(RedisSettings { key_prefix, timeout });
+redacted_debug!(AmqpSettings { exchange, queue_prefix });
 redacted_debug!(MysqlSettings { pool_max });
 
 #[cfg(test)]
@@ -306,10 +276,7 @@ mod tests {
     use super::*;
 
     fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
-        let vars: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let vars: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Settings::from_lookup(|name| vars.get(name).cloned())
     }
 

@@ -8,8 +8,7 @@ use crate::catalog::Catalog;
 use crate::config::MysqlSettings;
 
 /// The schema, in order. A migration is applied once and recorded in `schema_migrations`.
-pub const MIGRATIONS: &[(u32, &str, &str)] =
-    &[(1, "catalog", include_str!("../sql/0001_catalog.sql"))];
+pub const MIGRATIONS: &[(u32, &str, &str)] = &[(1, "catalog", include_str!("../sql/0001_catalog.sql"))];
 
 /// A named server-side lock, so concurrent starts of the api and consumers migrate once.
 const MIGRATION_LOCK: &str = "ticketing.schema_migrations";
@@ -22,15 +21,12 @@ pub async fn connect(settings: &MysqlSettings) -> anyhow::Result<Pool> {
         .map(str::to_owned)
         .context("MYSQL_URL must name a database")?;
     anyhow::ensure!(
-        database
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_'),
+        database.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'),
         "the database name {database:?} must be letters, digits and '_'"
     );
-    let mut admin =
-        mysql_async::Conn::new(OptsBuilder::from_opts(opts.clone()).db_name(None::<String>))
-            .await
-            .context("Failed to connect to MySQL")?;
+    let mut admin = mysql_async::Conn::new(OptsBuilder::from_opts(opts.clone()).db_name(None::<String>))
+        .await
+        .context("Failed to connect to MySQL")?;
     admin
         .query_drop(format!(
             "CREATE DATABASE IF NOT EXISTS `{database}` CHARACTER SET utf8mb4"
@@ -38,31 +34,22 @@ pub async fn connect(settings: &MysqlSettings) -> anyhow::Result<Pool> {
         .await
         .with_context(|| format!("Failed to create database {database}"))?;
     admin.disconnect().await.ok();
-    let constraints =
-        PoolConstraints::new(1, settings.pool_max).context("MYSQL_POOL_MAX must be at least 1")?;
-    Ok(Pool::new(OptsBuilder::from_opts(opts).pool_opts(
-        PoolOpts::default().with_constraints(constraints),
-    )))
+    let constraints = PoolConstraints::new(1, settings.pool_max).context("MYSQL_POOL_MAX must be at least 1")?;
+    Ok(Pool::new(
+        OptsBuilder::from_opts(opts).pool_opts(PoolOpts::default().with_constraints(constraints)),
+    ))
 }
 
 /// Applies the migrations not applied yet.
 pub async fn migrate(pool: &Pool) -> anyhow::Result<()> {
-    let mut conn = pool
-        .get_conn()
-        .await
-        .context("Failed to get a MySQL connection")?;
+    let mut conn = pool.get_conn().await.context("Failed to get a MySQL connection")?;
     let locked: Option<i64> = conn
         .exec_first("SELECT GET_LOCK(?, 60)", (MIGRATION_LOCK,))
         .await
         .context("Failed to take the migration lock")?;
-    anyhow::ensure!(
-        locked == Some(1),
-        "timed out waiting for another process's migration"
-    );
+    anyhow::ensure!(locked == Some(1), "timed out waiting for another process's migration");
     let result = apply_pending(&mut conn).await;
-    conn.exec_drop("DO RELEASE_LOCK(?)", (MIGRATION_LOCK,))
-        .await
-        .ok();
+    conn.exec_drop("DO RELEASE_LOCK(?)", (MIGRATION_LOCK,)).await.ok();
     result
 }
 
@@ -94,27 +81,18 @@ async fn apply_pending(conn: &mut mysql_async::Conn) -> anyhow::Result<()> {
 
 /// The statements of a migration file: split on `;` at line ends, comments dropped.
 fn statements(sql: &str) -> impl Iterator<Item = &str> {
-    sql.split(";\n")
-        .map(|s| s.trim().trim_end_matches(';'))
-        .filter(|s| {
-            s.lines()
-                .any(|l| !l.trim().is_empty() && !l.trim_start().starts_with("--"))
-        })
+    sql.split(";\n").map(|s| s.trim().trim_end_matches(';')).filter(|s| {
+        s.lines()
+            .any(|l| !l.trim().is_empty() && !l.trim_start().starts_with("--"))
+    })
 }
 
 /// Writes the catalog into its tables, inserting or updating each row.
 pub async fn upsert_catalog(pool: &Pool, catalog: &Catalog) -> anyhow::Result<()> {
-    let mut conn = pool
-        .get_conn()
-        .await
-        .context("Failed to get a MySQL connection")?;
+    let mut conn = pool.get_conn().await.context("Failed to get a MySQL connection")?;
     let mut tx = conn.start_transaction(Default::default()).await?;
     "INSERT INTO venue (venue_id, name) VALUES (?, ?) ON DUPLICATE KEY UPDATE name = VALUES(name)"
-        .with(
-            catalog
-                .venues()
-                .map(|v| (v.venue_id.as_str(), v.name.as_str())),
-        )
+        .with(catalog.venues().map(|v| (v.venue_id.as_str(), v.name.as_str())))
         .batch(&mut tx)
         .await
         .context("Failed to upsert venues")?;
@@ -123,7 +101,13 @@ pub async fn upsert_catalog(pool: &Pool, catalog: &Catalog) -> anyhow::Result<()
                              col_count = VALUES(col_count)"
         .with(catalog.venues().flat_map(|v| {
             v.zones.iter().map(move |z| {
-                (v.venue_id.as_str(), z.zone_id, z.ticket_price.to_string(), z.row_count, z.col_count)
+                (
+                    v.venue_id.as_str(),
+                    z.zone_id,
+                    z.ticket_price.to_string(),
+                    z.row_count,
+                    z.col_count,
+                )
             })
         }))
         .batch(&mut tx)
@@ -157,9 +141,7 @@ mod tests {
     fn migration_files_split_into_statements_without_comments() {
         let statements: Vec<_> = statements(MIGRATIONS[0].2).collect();
         assert_eq!(statements.len(), 3, "{statements:#?}");
-        assert!(statements
-            .iter()
-            .all(|s| s.contains("CREATE TABLE IF NOT EXISTS")));
+        assert!(statements.iter().all(|s| s.contains("CREATE TABLE IF NOT EXISTS")));
         assert!(statements.iter().all(|s| !s.ends_with(';')));
     }
 

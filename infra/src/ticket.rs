@@ -37,14 +37,7 @@ pub struct Ticket {
 
 impl Ticket {
     /// A new ticket id and timestamp for a seat about to be sold.
-    pub fn issue(
-        venue_id: &str,
-        event_id: &str,
-        zone_id: u32,
-        row: String,
-        column: u32,
-        price: Price,
-    ) -> Self {
+    pub fn issue(venue_id: &str, event_id: &str, zone_id: u32, row: String, column: u32, price: Price) -> Self {
         Self {
             ticket_id: Uuid::now_v7(),
             venue_id: venue_id.to_owned(),
@@ -98,18 +91,9 @@ mod tests {
 
     #[test]
     fn the_wire_format_is_flat_camel_case_json() {
-        let mut ticket = Ticket::issue(
-            "Venue1",
-            "Event1",
-            7,
-            "C".into(),
-            12,
-            Price::from_cents(6550),
-        );
+        let mut ticket = Ticket::issue("Venue1", "Event1", 7, "C".into(), 12, Price::from_cents(6550));
         ticket.ticket_id = Uuid::nil();
-        ticket.created_on = DateTime::parse_from_rfc3339("2027-01-02T03:04:05.678Z")
-            .unwrap()
-            .into();
+        ticket.created_on = DateTime::parse_from_rfc3339("2027-01-02T03:04:05.678Z").unwrap().into();
         let json = serde_json::to_value(TicketEvent::new(ticket.clone())).unwrap();
         assert_eq!(
             json,
@@ -125,8 +109,7 @@ mod tests {
                 "createdOn": "2027-01-02T03:04:05.678Z"
             })
         );
-        let borrowed: serde_json::Value =
-            serde_json::from_str(&TicketEvent::to_json(&ticket).unwrap()).unwrap();
+        let borrowed: serde_json::Value = serde_json::from_str(&TicketEvent::to_json(&ticket).unwrap()).unwrap();
         assert_eq!(borrowed, json);
         let back: TicketEvent = serde_json::from_value(json).unwrap();
         assert_eq!(back.ticket, ticket);

@@ -39,9 +39,7 @@ pub struct Check {
 }
 
 impl Check {
-    fn from_result<E: std::fmt::Display>(
-        result: Result<Result<(), E>, tokio::time::error::Elapsed>,
-    ) -> Self {
+    fn from_result<E: std::fmt::Display>(result: Result<Result<(), E>, tokio::time::error::Elapsed>) -> Self {
         match result {
             Ok(Ok(())) => Self {
                 status: "up",
@@ -102,12 +100,5 @@ async fn ready(state: AppState) -> Response {
     } else {
         ("unavailable", StatusCode::SERVICE_UNAVAILABLE)
     };
-    warp::reply::with_status(
-        warp::reply::json(&Readiness {
-            status,
-            ..readiness
-        }),
-        code,
-    )
-    .into_response()
+    warp::reply::with_status(warp::reply::json(&Readiness { status, ..readiness }), code).into_response()
 }

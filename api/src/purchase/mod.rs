@@ -62,9 +62,7 @@ impl PurchaseError {
     fn into_response(self) -> Response {
         match &self {
             Self::Invalid(e) => json_error(e.status, e.code, &e.message, e.field),
-            Self::Taken { .. } => {
-                json_error(StatusCode::CONFLICT, "seat_taken", &self.to_string(), None)
-            }
+            Self::Taken { .. } => json_error(StatusCode::CONFLICT, "seat_taken", &self.to_string(), None),
             Self::Unavailable(source) => {
                 tracing::warn!(error = %source, "purchase refused: Redis unavailable");
                 let mut response = json_error(
@@ -80,12 +78,7 @@ impl PurchaseError {
             }
             Self::Unexpected(source) => {
                 tracing::error!(error = format!("{source:#}"), "purchase failed");
-                json_error(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "internal error",
-                    None,
-                )
+                json_error(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error", None)
             }
         }
     }
@@ -117,9 +110,7 @@ pub async fn purchase(state: &AppState, body: &[u8]) -> Result<Ticket, PurchaseE
             column: ticket.column,
         }),
         Err(e) if is_unavailable(&e) => Err(PurchaseError::Unavailable(e)),
-        Err(e) => Err(anyhow::Error::new(e)
-            .context("The seat lock script failed")
-            .into()),
+        Err(e) => Err(anyhow::Error::new(e).context("The seat lock script failed").into()),
     }
 }
 
@@ -140,11 +131,8 @@ fn is_unavailable(e: &redis::RedisError) -> bool {
 }
 
 fn created(ticket: &Ticket) -> Response {
-    let mut response =
-        warp::reply::with_status(warp::reply::json(ticket), StatusCode::CREATED).into_response();
-    if let Ok(location) =
-        header::HeaderValue::from_str(&format!("/api/v1/tickets/{}", ticket.ticket_id))
-    {
+    let mut response = warp::reply::with_status(warp::reply::json(ticket), StatusCode::CREATED).into_response();
+    if let Ok(location) = header::HeaderValue::from_str(&format!("/api/v1/tickets/{}", ticket.ticket_id)) {
         response.headers_mut().insert(header::LOCATION, location);
     }
     response

@@ -62,11 +62,7 @@ impl InvalidInput {
     }
 
     fn field(field: &'static str, expected: &str) -> Self {
-        Self::bad(
-            "invalid_field",
-            Some(field),
-            format!("`{field}` must be {expected}"),
-        )
+        Self::bad("invalid_field", Some(field), format!("`{field}` must be {expected}"))
     }
 
     fn unknown(code: &'static str, field: &'static str, message: String) -> Self {
@@ -74,7 +70,7 @@ impl InvalidInput {
             status: StatusCode::UNPROCESSABLE_ENTITY,
             code,
             field: Some(field),
-            message,
+            message: format!("`{field}`: {message}"),
         }
     }
 }
@@ -116,10 +112,7 @@ pub fn parse(body: &[u8]) -> Result<PurchaseRequest, InvalidInput> {
 }
 
 /// Checks a well-formed request against the catalog.
-pub fn resolve<'c>(
-    request: &PurchaseRequest,
-    catalog: &'c Catalog,
-) -> Result<Seat<'c>, InvalidInput> {
+pub fn resolve<'c>(request: &PurchaseRequest, catalog: &'c Catalog) -> Result<Seat<'c>, InvalidInput> {
     let venue = catalog.venue(&request.venue_id).ok_or_else(|| {
         InvalidInput::unknown(
             "unknown_venue",
@@ -162,11 +155,7 @@ pub fn resolve<'c>(
         return Err(out_of_zone("row", "rows A to", row::label(zone.row_count)));
     }
     if request.column > zone.col_count {
-        return Err(out_of_zone(
-            "column",
-            "seats 1 to",
-            zone.col_count.to_string(),
-        ));
+        return Err(out_of_zone("column", "seats 1 to", zone.col_count.to_string()));
     }
     let offset = zone
         .seat_offset(request.row, request.column)
@@ -187,10 +176,7 @@ fn positive(n: u64) -> Option<u32> {
     u32::try_from(n).ok().filter(|n| *n >= 1)
 }
 
-fn required<'v>(
-    object: &'v Map<String, Value>,
-    field: &'static str,
-) -> Result<&'v Value, InvalidInput> {
+fn required<'v>(object: &'v Map<String, Value>, field: &'static str) -> Result<&'v Value, InvalidInput> {
     match object.get(field) {
         None | Some(Value::Null) => Err(InvalidInput::bad(
             "missing_field",
@@ -221,9 +207,7 @@ fn number_or_text(
 ) -> Result<u32, InvalidInput> {
     let parsed = match required(object, field)? {
         Value::Number(n) => n.as_u64().and_then(positive),
-        Value::String(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
-            s.parse().ok().and_then(positive)
-        }
+        Value::String(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => s.parse().ok().and_then(positive),
         Value::String(s) => label(s),
         _ => None,
     };
@@ -281,11 +265,7 @@ mod tests {
             (with("column", json!(-4)), "invalid_field", Some("column")),
             (with("venueId", json!("")), "invalid_field", Some("venueId")),
             (with("eventId", json!(5)), "invalid_field", Some("eventId")),
-            (
-                with("eventId", Value::Null),
-                "missing_field",
-                Some("eventId"),
-            ),
+            (with("eventId", Value::Null), "missing_field", Some("eventId")),
             (b"{".to_vec(), "malformed_json", None),
             (b"[1]".to_vec(), "invalid_body", None),
         ];
@@ -306,10 +286,7 @@ mod tests {
         let catalog = Catalog::load(None).unwrap();
         let seat = |v: Value| resolve(&parse(&body(v)).unwrap(), &catalog);
         let ok = seat(valid()).unwrap();
-        assert_eq!(
-            (ok.zone.zone_id, ok.row, ok.column, ok.offset),
-            (3, 2, 7, 36)
-        );
+        assert_eq!((ok.zone.zone_id, ok.row, ok.column, ok.offset), (3, 2, 7, 36));
 
         let cases = [
             (

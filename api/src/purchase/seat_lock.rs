@@ -42,19 +42,11 @@ impl SeatLock {
 
     /// Loads the script into Redis once at start, so the first purchases skip the reload.
     pub async fn load(&self) -> redis::RedisResult<()> {
-        self.script
-            .load_async(&mut self.conn.clone())
-            .await
-            .map(drop)
+        self.script.load_async(&mut self.conn.clone()).await.map(drop)
     }
 
     /// Sells `seat` as `ticket`, whose event JSON is `event`.
-    pub async fn sell(
-        &self,
-        seat: &Seat<'_>,
-        ticket: &Ticket,
-        event: &str,
-    ) -> redis::RedisResult<Outcome> {
+    pub async fn sell(&self, seat: &Seat<'_>, ticket: &Ticket, event: &str) -> redis::RedisResult<Outcome> {
         let keys = EventKeys::new(&self.key_prefix, &seat.event.event_id);
         let sold: i64 = self
             .script
@@ -68,11 +60,7 @@ impl SeatLock {
             .arg(event)
             .invoke_async(&mut self.conn.clone())
             .await?;
-        Ok(if sold == 1 {
-            Outcome::Sold
-        } else {
-            Outcome::Taken
-        })
+        Ok(if sold == 1 { Outcome::Sold } else { Outcome::Taken })
     }
 
     /// Round trip to Redis, for readiness.

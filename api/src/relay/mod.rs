@@ -115,8 +115,7 @@ impl Relay {
                 }
                 Err(e) => {
                     self.on_read_error(&e).await;
-                    stop.sleep(retry.next().unwrap_or(self.settings.backoff_max))
-                        .await;
+                    stop.sleep(retry.next().unwrap_or(self.settings.backoff_max)).await;
                 }
             }
         }
@@ -133,10 +132,7 @@ impl Relay {
                 Ok(batch)
             }
             Phase::ClaimStale => {
-                let batch = self
-                    .outbox
-                    .claim_stale(self.settings.claim_idle, count)
-                    .await?;
+                let batch = self.outbox.claim_stale(self.settings.claim_idle, count).await?;
                 if batch.is_empty() {
                     *phase = Phase::New {
                         since_claim: Instant::now(),
@@ -153,11 +149,7 @@ impl Relay {
                 *phase = Phase::ClaimStale;
                 Ok(Vec::new())
             }
-            Phase::New { .. } => {
-                self.outbox
-                    .read(Cursor::New, count, Some(self.settings.block))
-                    .await
-            }
+            Phase::New { .. } => self.outbox.read(Cursor::New, count, Some(self.settings.block)).await,
         }
     }
 
@@ -172,14 +164,10 @@ impl Relay {
                 Err(e) => {
                     tracing::warn!(error = %e, entries = batch.len(), "publish failed; retrying");
                     if stop.expired() {
-                        tracing::warn!(
-                            entries = batch.len(),
-                            "shutdown grace over: entries stay in the outbox"
-                        );
+                        tracing::warn!(entries = batch.len(), "shutdown grace over: entries stay in the outbox");
                         return;
                     }
-                    stop.sleep(retry.next().unwrap_or(self.settings.backoff_max))
-                        .await;
+                    stop.sleep(retry.next().unwrap_or(self.settings.backoff_max)).await;
                 }
             }
         }
@@ -189,8 +177,7 @@ impl Relay {
                 // Published but not acknowledged: they will be published once more.
                 return;
             }
-            stop.sleep(retry.next().unwrap_or(self.settings.backoff_max))
-                .await;
+            stop.sleep(retry.next().unwrap_or(self.settings.backoff_max)).await;
         }
         tracing::debug!(entries = batch.len(), "relayed ticket events");
     }

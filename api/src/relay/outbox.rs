@@ -10,9 +10,7 @@ use std::time::Duration;
 use infra::config::RedisSettings;
 use infra::seats;
 use redis::aio::ConnectionManager;
-use redis::streams::{
-    StreamAutoClaimOptions, StreamAutoClaimReply, StreamId, StreamReadOptions, StreamReadReply,
-};
+use redis::streams::{StreamAutoClaimOptions, StreamAutoClaimReply, StreamId, StreamReadOptions, StreamReadReply};
 use redis::{AsyncCommands, RedisResult};
 
 use crate::purchase::seat_lock::{OUTBOX_EVENT_FIELD, OUTBOX_ID_FIELD};
@@ -74,8 +72,7 @@ impl Outbox {
     /// nothing written before the group existed is skipped.
     pub async fn ensure_groups(&mut self) -> RedisResult<()> {
         for stream in &self.streams {
-            let created: RedisResult<()> =
-                self.conn.xgroup_create_mkstream(stream, GROUP, "0").await;
+            let created: RedisResult<()> = self.conn.xgroup_create_mkstream(stream, GROUP, "0").await;
             match created {
                 Err(e) if e.code() == Some("BUSYGROUP") => {}
                 other => other?,
@@ -85,15 +82,8 @@ impl Outbox {
     }
 
     /// Reads up to `count` entries per stream, waiting up to `block` for new ones.
-    pub async fn read(
-        &mut self,
-        cursor: Cursor,
-        count: usize,
-        block: Option<Duration>,
-    ) -> RedisResult<Vec<Entry>> {
-        let mut options = StreamReadOptions::default()
-            .group(GROUP, &self.consumer)
-            .count(count);
+    pub async fn read(&mut self, cursor: Cursor, count: usize, block: Option<Duration>) -> RedisResult<Vec<Entry>> {
+        let mut options = StreamReadOptions::default().group(GROUP, &self.consumer).count(count);
         if let Some(block) = block {
             options = options.block(usize::try_from(block.as_millis()).unwrap_or(usize::MAX));
         }
@@ -102,10 +92,7 @@ impl Outbox {
             Cursor::New => ">",
         };
         let positions = vec![position; self.streams.len()];
-        let reply: Option<StreamReadReply> = self
-            .conn
-            .xread_options(&self.streams, &positions, &options)
-            .await?;
+        let reply: Option<StreamReadReply> = self.conn.xread_options(&self.streams, &positions, &options).await?;
         let raw = reply.into_iter().flat_map(|r| r.keys).flat_map(|key| {
             let stream = key.key;
             key.ids.into_iter().map(move |id| (stream.clone(), id))
@@ -115,11 +102,7 @@ impl Outbox {
 
     /// Takes over up to `count` entries per stream that other consumers read but left
     /// unacknowledged for at least `min_idle`.
-    pub async fn claim_stale(
-        &mut self,
-        min_idle: Duration,
-        count: usize,
-    ) -> RedisResult<Vec<Entry>> {
+    pub async fn claim_stale(&mut self, min_idle: Duration, count: usize) -> RedisResult<Vec<Entry>> {
         let min_idle = u64::try_from(min_idle.as_millis()).unwrap_or(u64::MAX);
         let mut claimed = Vec::new();
         for stream in &self.streams {
@@ -144,10 +127,7 @@ impl Outbox {
                 .map(|e| e.id.as_str())
                 .collect();
             if !ids.is_empty() {
-                pipe.xack(stream, GROUP, &ids)
-                    .ignore()
-                    .xdel(stream, &ids)
-                    .ignore();
+                pipe.xack(stream, GROUP, &ids).ignore().xdel(stream, &ids).ignore();
             }
         }
         pipe.query_async(&mut self.conn).await
@@ -159,10 +139,7 @@ impl Outbox {
     async fn entries(&mut self, raw: Vec<(String, StreamId)>) -> RedisResult<Vec<Entry>> {
         let mut entries = Vec::with_capacity(raw.len());
         for (stream, id) in raw {
-            match (
-                id.get::<String>(OUTBOX_ID_FIELD),
-                id.get::<Vec<u8>>(OUTBOX_EVENT_FIELD),
-            ) {
+            match (id.get::<String>(OUTBOX_ID_FIELD), id.get::<Vec<u8>>(OUTBOX_EVENT_FIELD)) {
                 (Some(message_id), Some(payload)) => entries.push(Entry {
                     stream,
                     id: id.id,

@@ -136,10 +136,7 @@ impl Publisher {
     }
 
     async fn channel(&mut self) -> Result<&Channel, PublishError> {
-        let usable = self
-            .link
-            .as_ref()
-            .is_some_and(|l| l.channel.status().connected());
+        let usable = self.link.as_ref().is_some_and(|l| l.channel.status().connected());
         if !usable {
             self.link = None;
             match self.open().await {
@@ -153,25 +150,17 @@ impl Publisher {
                 }
             }
         }
-        let closed = || {
-            PublishError::Connect(
-                lapin::ErrorKind::InvalidConnectionState(lapin::ConnectionState::Closed).into(),
-            )
-        };
+        let closed =
+            || PublishError::Connect(lapin::ErrorKind::InvalidConnectionState(lapin::ConnectionState::Closed).into());
         self.link.as_ref().map(|l| &l.channel).ok_or_else(closed)
     }
 
     async fn open(&self) -> lapin::Result<Link> {
         let connection = amqp::connect(&self.settings, "ticketing-api-relay").await?;
         let channel = connection.create_channel().await?;
-        channel
-            .confirm_select(ConfirmSelectOptions::default())
-            .await?;
+        channel.confirm_select(ConfirmSelectOptions::default()).await?;
         self.topology.declare(&channel).await?;
-        tracing::info!(
-            exchange = self.topology.exchange,
-            "relay connected to the broker"
-        );
+        tracing::info!(exchange = self.topology.exchange, "relay connected to the broker");
         Ok(Link {
             _connection: connection,
             channel,
@@ -179,11 +168,7 @@ impl Publisher {
     }
 }
 
-async fn publish_confirmed(
-    channel: &Channel,
-    exchange: &str,
-    entries: &[Entry],
-) -> Result<(), PublishError> {
+async fn publish_confirmed(channel: &Channel, exchange: &str, entries: &[Entry]) -> Result<(), PublishError> {
     let mandatory = BasicPublishOptions {
         mandatory: true,
         ..Default::default()
@@ -196,13 +181,7 @@ async fn publish_confirmed(
             .with_type(MESSAGE_TYPE.into())
             .with_delivery_mode(2);
         let confirm = channel
-            .basic_publish(
-                exchange.into(),
-                "".into(),
-                mandatory,
-                &entry.payload,
-                properties,
-            )
+            .basic_publish(exchange.into(), "".into(), mandatory, &entry.payload, properties)
             .await
             .map_err(PublishError::Publish)?;
         confirms.push((entry, confirm));

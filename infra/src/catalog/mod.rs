@@ -123,9 +123,8 @@ impl Catalog {
         match path {
             None => Self::from_json(BUILTIN_SEED),
             Some(path) => {
-                let json = std::fs::read_to_string(path).with_context(|| {
-                    format!("Failed to read the catalog seed {}", path.display())
-                })?;
+                let json = std::fs::read_to_string(path)
+                    .with_context(|| format!("Failed to read the catalog seed {}", path.display()))?;
                 Self::from_json(&json).with_context(|| format!("In {}", path.display()))
             }
         }
@@ -138,11 +137,7 @@ impl Catalog {
             check_id("venueId", &venue.venue_id)?;
             venue.zones.sort_by_key(|z| z.zone_id);
             let mut seen = HashSet::new();
-            anyhow::ensure!(
-                !venue.zones.is_empty(),
-                "venue {} has no zones",
-                venue.venue_id
-            );
+            anyhow::ensure!(!venue.zones.is_empty(), "venue {} has no zones", venue.venue_id);
             for zone in &venue.zones {
                 anyhow::ensure!(
                     seen.insert(zone.zone_id),
@@ -150,14 +145,9 @@ impl Catalog {
                     venue.venue_id,
                     zone.zone_id
                 );
+                anyhow::ensure!(zone.zone_id >= 1, "venue {}: zone ids start at 1", venue.venue_id);
                 anyhow::ensure!(
-                    zone.zone_id >= 1,
-                    "venue {}: zone ids start at 1",
-                    venue.venue_id
-                );
-                anyhow::ensure!(
-                    (1..=row::MAX_ROWS).contains(&zone.row_count)
-                        && (1..=MAX_COLUMNS).contains(&zone.col_count),
+                    (1..=row::MAX_ROWS).contains(&zone.row_count) && (1..=MAX_COLUMNS).contains(&zone.col_count),
                     "venue {} zone {}: rowCount must be 1..={} and colCount 1..={}",
                     venue.venue_id,
                     zone.zone_id,
@@ -166,10 +156,7 @@ impl Catalog {
                 );
             }
             let id = venue.venue_id.clone();
-            anyhow::ensure!(
-                by_id.insert(id.clone(), venue).is_none(),
-                "venue {id} is defined twice"
-            );
+            anyhow::ensure!(by_id.insert(id.clone(), venue).is_none(), "venue {id} is defined twice");
         }
         let mut events_by_id = BTreeMap::new();
         for event in events {
@@ -223,11 +210,7 @@ impl Catalog {
 /// Whether `id` is usable as a venue or event id: 1 to [`MAX_ID_LEN`] characters of
 /// `[A-Za-z0-9_-]`. Ids end up inside Redis keys and hash tags, so braces and colons are out.
 pub fn is_valid_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= MAX_ID_LEN
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    !id.is_empty() && id.len() <= MAX_ID_LEN && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 fn check_id(field: &str, id: &str) -> anyhow::Result<()> {
@@ -274,10 +257,7 @@ mod tests {
         let catalog = Catalog::load(None).unwrap();
         let venue1 = catalog.venue("Venue1").unwrap();
         assert_eq!(venue1.zones.len(), 100);
-        assert!(venue1
-            .zones
-            .iter()
-            .all(|z| z.row_count == 26 && z.col_count == 30));
+        assert!(venue1.zones.iter().all(|z| z.row_count == 26 && z.col_count == 30));
         assert_eq!(venue1.capacity(), 78_000);
         assert_eq!(catalog.event("Event1").unwrap().venue_id, "Venue1");
         assert!(catalog.venues().len() >= 3, "several venues");
@@ -299,8 +279,7 @@ mod tests {
 
     #[test]
     fn zones_are_found_by_id_whatever_the_seed_order() {
-        let catalog =
-            Catalog::new(vec![venue("V", vec![zone(3, 1, 1), zone(1, 2, 2)])], vec![]).unwrap();
+        let catalog = Catalog::new(vec![venue("V", vec![zone(3, 1, 1), zone(1, 2, 2)])], vec![]).unwrap();
         let v = catalog.venue("V").unwrap();
         assert_eq!(v.zone(1).unwrap().row_count, 2);
         assert_eq!(v.zone(3).unwrap().row_count, 1);
@@ -324,10 +303,7 @@ mod tests {
             (vec![venue("V", vec![zone(1, 0, 1)])], vec![], "rowCount"),
             (vec![venue("{V}", vec![zone(1, 1, 1)])], vec![], "venueId"),
             (
-                vec![
-                    venue("V", vec![zone(1, 1, 1)]),
-                    venue("V", vec![zone(1, 1, 1)]),
-                ],
+                vec![venue("V", vec![zone(1, 1, 1)]), venue("V", vec![zone(1, 1, 1)])],
                 vec![],
                 "twice",
             ),
@@ -339,10 +315,7 @@ mod tests {
         ];
         for (venues, events, expected) in cases {
             let err = Catalog::new(venues, events).unwrap_err().to_string();
-            assert!(
-                err.contains(expected),
-                "{err:?} should mention {expected:?}"
-            );
+            assert!(err.contains(expected), "{err:?} should mention {expected:?}");
         }
     }
 

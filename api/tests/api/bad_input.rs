@@ -1,0 +1,221 @@
+//! Every bad request gets a 4xx with a JSON `{code, message}` naming the field at fault;
+//! none gets a 5xx, and the server keeps serving.
+
+use serde_json::{json, Value};
+
+use crate::helpers::{seat, TestApp, TestEnv};
+
+struct Case {
+    name: &'static str,
+    body: Vec<u8>,
+    content_type: Option<&'static str>,
+    status: u16,
+    code: &'static str,
+    field: Option<&'static str>,
+}
+
+fn case(name: &'static str, body: Value, status: u16, code: &'static str, field: Option<&'static str>) -> Case {
+    Case {
+        name,
+        body: serde_json::to_vec(&body).unwrap(),
+        content_type: Some("application/json"),
+        status,
+        code,
+        field,
+    }
+}
+
+fn raw(name: &'static str, body: &[u8], content_type: Option<&'static str>, status: u16, code: &'static str) -> Case {
+    Case {
+        name,
+        body: body.to_vec(),
+        content_type,
+        status,
+        code,
+        field: None,
+    }
+}
+
+/// A valid request with `field` replaced by `value` (or removed, for `None`).
+fn with(field: &str, value: Option<Value>) -> Value {
+    let mut body = seat("Venue1", "Event1", 1, "A", 1);
+    match value {
+        Some(value) => body[field] = value,
+        None => {
+            body.as_object_mut().unwrap().remove(field);
+        }
+    }
+    body
+}
+
+fn cases() -> Vec<Case> {
+    let invalid = |name, field: &'static str, value: Value| {
+        case(name, with(field, Some(value)), 400, "invalid_field", Some(field))
+    };
+    let missing = |name, field: &'static str| case(name, with(field, None), 400, "missing_field", Some(field));
+    let unknown = |name, body: Value, code, field| case(name, body, 422, code, Some(field));
+    vec![
+        raw(
+            "truncated JSON",
+            b"{\"venueId\": \"Venue1\"",
+            Some("application/json"),
+            400,
+            "malformed_json",
+        ),
+        raw("empty body", b"", Some("application/json"), 400, "malformed_json"),
+        raw(
+            "not UTF-8",
+            b"\xff\xfe{}",
+            Some("application/json"),
+            400,
+            "malformed_json",
+        ),
+        raw(
+            "trailing garbage",
+            b"{} x",
+            Some("application/json"),
+            400,
+            "malformed_json",
+        ),
+        case("null body", Value::Null, 400, "invalid_body", None),
+        case("array body", json!([1, 2]), 400, "invalid_body", None),
+        case("string body", json!("Venue1"), 400, "invalid_body", None),
+        case("empty object", json!({}), 400, "missing_field", Some("venueId")),
+        missing("no venueId", "venueId"),
+        missing("no eventId", "eventId"),
+        missing("no zoneId", "zoneId"),
+        missing("no row", "row"),
+        missing("no column", "column"),
+        case(
+            "null eventId",
+            with("eventId", Some(Value::Null)),
+            400,
+            "missing_field",
+            Some("eventId"),
+        ),
+        invalid("numeric venueId", "venueId", json!(1)),
+        invalid("empty venueId", "venueId", json!("")),
+        invalid("oversized venueId", "venueId", json!("V".repeat(65))),
+        invalid("venueId with spaces", "venueId", json!("Venue 1")),
+        invalid("venueId with a hash tag", "venueId", json!("{Venue1}")),
+        invalid("array eventId", "eventId", json!(["Event1"])),
+        invalid("zoneId as string", "zoneId", json!("1")),
+        invalid("zero zoneId", "zoneId", json!(0)),
+        invalid("negative zoneId", "zoneId", json!(-1)),
+        invalid("fractional zoneId", "zoneId", json!(1.5)),
+        invalid("zoneId beyond u32", "zoneId", json!(1u64 << 40)),
+        invalid("empty row", "row", json!("")),
+        invalid("row with a digit", "row", json!("A1")),
+        invalid("zero row", "row", json!(0)),
+        invalid("boolean row", "row", json!(true)),
+        invalid("four-letter row", "row", json!("AAAA")),
+        invalid("letters as column", "column", json!("abc")),
+        invalid("zero column", "column", json!(0)),
+        invalid("object column", "column", json!({"n": 1})),
+        invalid("column beyond u32", "column", json!("99999999999")),
+        invalid("negative column string", "column", json!("-3")),
+        unknown(
+            "unknown venue",
+            seat("Nowhere", "Event1", 1, "A", 1),
+            "unknown_venue",
+            "venueId",
+        ),
+        unknown(
+            "unknown event",
+            seat("Venue1", "Event999", 1, "A", 1),
+            "unknown_event",
+            "eventId",
+        ),
+        unknown(
+            "event at another venue",
+            seat("Arena2", "Event1", 1, "A", 1),
+            "event_not_at_venue",
+            "eventId",
+        ),
+        unknown(
+            "unknown zone",
+            seat("Venue1", "Event1", 101, "A", 1),
+            "unknown_zone",
+            "zoneId",
+        ),
+        unknown(
+            "row past the zone",
+            seat("Venue1", "Event1", 1, "AA", 1),
+            "seat_out_of_range",
+            "row",
+        ),
+        unknown(
+            "column past the zone",
+            seat("Venue1", "Event1", 1, "A", 31),
+            "seat_out_of_range",
+            "column",
+        ),
+        raw(
+            "body over the limit",
+            &[b' '; 8192],
+            Some("application/json"),
+            413,
+            "payload_too_large",
+        ),
+        raw("text/plain", b"{}", Some("text/plain"), 415, "unsupported_media_type"),
+        raw(
+            "form encoded",
+            b"venueId=Venue1",
+            Some("application/x-www-form-urlencoded"),
+            415,
+            "unsupported_media_type",
+        ),
+        raw("no content type", b"{}", None, 415, "unsupported_media_type"),
+    ]
+}
+
+#[tokio::test]
+async fn every_bad_purchase_request_gets_a_4xx_json_error_naming_the_fault() {
+    let env = TestEnv::new();
+    let app = TestApp::spawn(&env, &[]).await;
+    let cases = cases();
+    assert!(cases.len() >= 30);
+
+    let mut failures = Vec::new();
+    for case in &cases {
+        let (status, body) = app.post_raw(case.body.clone(), case.content_type).await;
+        let field = body.get("field").and_then(Value::as_str);
+        let message = body["message"].as_str().unwrap_or_default();
+        let field_named = case.field.is_none_or(|f| message.contains(f));
+        if (status, body["code"].as_str(), field) != (case.status, Some(case.code), case.field) || !field_named {
+            failures.push(format!("{}: got {status} {body}", case.name));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+
+    // And the server is still serving.
+    let (status, body) = app.purchase(&seat("Venue1", "Event1", 1, "A", 1)).await;
+    assert_eq!(status, 201, "{body}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn unknown_routes_and_methods_get_json_errors() {
+    let env = TestEnv::new();
+    let app = TestApp::spawn(&env, &[]).await;
+
+    let (status, body) = app.get("/api/v1/nothing-here").await;
+    assert_eq!((status, body["code"].as_str()), (404, Some("not_found")));
+
+    let response = app
+        .client
+        .put(format!("{}/api/v1/tickets", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 405);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["code"], "method_not_allowed");
+    app.stop().await;
+}

@@ -1,0 +1,288 @@
+//! Test environment: isolated names on the shared servers, the app on port 0, and readers
+//! of what reached the broker and Redis.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use api::startup::Application;
+use futures_util::StreamExt;
+use infra::amqp::Topology;
+use infra::config::Settings;
+use infra::seats::EventKeys;
+use lapin::options::{BasicConsumeOptions, ExchangeDeleteOptions, QueueDeleteOptions};
+use lapin::types::FieldTable;
+use mysql_async::prelude::Queryable;
+use redis::AsyncCommands;
+use serde_json::Value;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use uuid::Uuid;
+
+/// The base URL of the shared servers, overridable like the app's own configuration.
+fn env_or(name: &str, default: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| default.to_owned())
+}
+
+/// One test's private slice of the servers, removed again when dropped.
+pub struct TestEnv {
+    pub id: String,
+    overrides: HashMap<&'static str, String>,
+}
+
+impl TestEnv {
+    pub fn new() -> Self {
+        infra::telemetry::init();
+        let id = Uuid::new_v4().simple().to_string()[..12].to_owned();
+        let mysql = env_or("MYSQL_URL", "mysql://root@127.0.0.1:3306/ticketing");
+        let mysql_server = mysql
+            .rsplit_once('/')
+            .map_or(mysql.as_str(), |(server, _)| server)
+            .to_owned();
+        let overrides = HashMap::from([
+            ("API_BIND", "127.0.0.1:0".to_owned()),
+            ("REDIS_KEY_PREFIX", format!("test-{id}")),
+            ("AMQP_EXCHANGE", format!("test-{id}.ticket.events")),
+            ("AMQP_QUEUE_PREFIX", format!("test-{id}.")),
+            ("MYSQL_URL", format!("{mysql_server}/test_{id}")),
+            ("MYSQL_POOL_MAX", "4".to_owned()),
+            ("RELAY_CONSUMER", "relay-test".to_owned()),
+            ("RELAY_BLOCK_MS", "100".to_owned()),
+            ("RELAY_BACKOFF_MAX_MS", "300".to_owned()),
+            ("API_SHUTDOWN_GRACE_SECS", "5".to_owned()),
+        ]);
+        Self { id, overrides }
+    }
+
+    /// Settings for this environment, with `extra` variables on top.
+    pub fn settings(&self, extra: &[(&str, String)]) -> Settings {
+        Settings::from_lookup(|name| {
+            extra
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.clone())
+                .or_else(|| self.overrides.get(name).cloned())
+                .or_else(|| std::env::var(name).ok())
+        })
+        .expect("valid test settings")
+    }
+
+    pub fn topology(&self) -> Topology {
+        Topology::new(&self.settings(&[]).amqp)
+    }
+
+    pub fn mysql_queue(&self) -> String {
+        self.topology().queues[0].clone()
+    }
+
+    pub fn dynamodb_queue(&self) -> String {
+        self.topology().queues[1].clone()
+    }
+
+    /// Declares the exchange and queues, as any program of the stack does at start.
+    pub async fn declare_topology(&self) {
+        let settings = self.settings(&[]);
+        let connection = infra::amqp::connect(&settings.amqp, "test").await.unwrap();
+        let channel = connection.create_channel().await.unwrap();
+        self.topology().declare(&channel).await.unwrap();
+        connection.close(0, "".into()).await.ok();
+    }
+
+    pub async fn redis(&self) -> redis::aio::MultiplexedConnection {
+        let settings = self.settings(&[]);
+        redis::Client::open(settings.redis.url.as_str())
+            .unwrap()
+            .get_multiplexed_async_connection()
+            .await
+            .unwrap()
+    }
+
+    pub fn keys(&self, event_id: &str) -> EventKeys {
+        EventKeys::new(&self.settings(&[]).redis.key_prefix, event_id)
+    }
+
+    /// Consumes `queue` until `expected` messages arrived, then for `settle` more to catch
+    /// any extra; panics if fewer arrive within `timeout`.
+    pub async fn drain(&self, queue: &str, expected: usize, timeout: Duration) -> Vec<Message> {
+        let settings = self.settings(&[]);
+        let connection = infra::amqp::connect(&settings.amqp, "test-drain").await.unwrap();
+        let channel = connection.create_channel().await.unwrap();
+        let options = BasicConsumeOptions {
+            no_ack: true,
+            ..Default::default()
+        };
+        let mut consumer = channel
+            .basic_consume(queue.into(), "test-drain".into(), options, FieldTable::default())
+            .await
+            .unwrap();
+        let mut messages = Vec::new();
+        let deadline = tokio::time::Instant::now() + timeout;
+        let settle = Duration::from_millis(500);
+        loop {
+            let until = if messages.len() >= expected {
+                tokio::time::Instant::now() + settle
+            } else {
+                deadline
+            };
+            match tokio::time::timeout_at(until, consumer.next()).await {
+                Ok(Some(delivery)) => {
+                    let delivery = delivery.unwrap();
+                    messages.push(Message {
+                        message_id: delivery.properties.message_id().as_ref().map(|m| m.to_string()),
+                        content_type: delivery.properties.content_type().as_ref().map(|c| c.to_string()),
+                        persistent: delivery.properties.delivery_mode() == &Some(2),
+                        body: serde_json::from_slice(&delivery.data).unwrap(),
+                    });
+                }
+                Ok(None) => panic!("consumer of {queue} closed"),
+                Err(_) if messages.len() >= expected => break,
+                Err(_) => panic!(
+                    "only {} of {expected} messages reached {queue} in {timeout:?}",
+                    messages.len()
+                ),
+            }
+        }
+        connection.close(0, "".into()).await.ok();
+        messages
+    }
+
+    /// Entries in the outbox stream of `event_id`, and how many of them are pending.
+    pub async fn outbox(&self, event_id: &str) -> (usize, usize) {
+        let mut redis = self.redis().await;
+        let stream = self.keys(event_id).outbox();
+        let len: usize = redis.xlen(&stream).await.unwrap();
+        let pending: redis::streams::StreamPendingReply =
+            redis.xpending(&stream, api::relay::outbox::GROUP).await.unwrap();
+        (len, pending.count())
+    }
+}
+
+impl Drop for TestEnv {
+    /// Deletes this test's keys, queues, exchange and database, on a thread of its own since
+    /// `Drop` cannot await.
+    fn drop(&mut self) {
+        let settings = self.settings(&[]);
+        let topology = self.topology();
+        let database = format!("test_{}", self.id);
+        let cleanup = std::thread::spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+                return;
+            };
+            runtime.block_on(async move {
+                if let Ok(connection) = infra::amqp::connect(&settings.amqp, "test-cleanup").await {
+                    if let Ok(channel) = connection.create_channel().await {
+                        for queue in topology.all_queues() {
+                            channel
+                                .queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
+                                .await
+                                .ok();
+                        }
+                        channel
+                            .exchange_delete(topology.exchange.as_str().into(), ExchangeDeleteOptions::default())
+                            .await
+                            .ok();
+                    }
+                    connection.close(0, "".into()).await.ok();
+                }
+                if let Ok(mut conn) =
+                    mysql_async::Conn::from_url(settings.mysql.url.rsplit_once('/').map_or("", |(s, _)| s)).await
+                {
+                    conn.query_drop(format!("DROP DATABASE IF EXISTS `{database}`"))
+                        .await
+                        .ok();
+                }
+                if let Ok(client) = redis::Client::open(settings.redis.url.as_str()) {
+                    if let Ok(mut redis) = client.get_multiplexed_async_connection().await {
+                        let pattern = infra::seats::all_keys_pattern(&settings.redis.key_prefix);
+                        let keys: Vec<String> = redis.keys(pattern).await.unwrap_or_default();
+                        if !keys.is_empty() {
+                            let _: Result<(), _> = redis.del(keys).await;
+                        }
+                    }
+                }
+            });
+        });
+        cleanup.join().ok();
+    }
+}
+
+/// One message taken from a queue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Message {
+    pub message_id: Option<String>,
+    pub content_type: Option<String>,
+    pub persistent: bool,
+    pub body: Value,
+}
+
+/// A running api.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    shutdown: Option<oneshot::Sender<()>>,
+    handle: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+impl TestApp {
+    /// Builds and starts the api of `env` with `extra` settings.
+    pub async fn spawn(env: &TestEnv, extra: &[(&str, String)]) -> Self {
+        let app = Application::build(env.settings(extra)).await.expect("the app starts");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let (tx, rx) = oneshot::channel();
+        let handle = tokio::spawn(app.run_until(async move {
+            let _ = rx.await;
+        }));
+        let client = reqwest::Client::builder().pool_max_idle_per_host(64).build().unwrap();
+        Self {
+            address,
+            client,
+            shutdown: Some(tx),
+            handle: Some(handle),
+        }
+    }
+
+    /// Posts `body` as JSON to the purchase endpoint.
+    pub async fn purchase(&self, body: &Value) -> (u16, Value) {
+        self.post_raw(serde_json::to_vec(body).unwrap(), Some("application/json"))
+            .await
+    }
+
+    /// Posts raw bytes with the given content type to the purchase endpoint.
+    pub async fn post_raw(&self, body: Vec<u8>, content_type: Option<&str>) -> (u16, Value) {
+        let mut request = self.client.post(format!("{}/api/v1/tickets", self.address)).body(body);
+        if let Some(content_type) = content_type {
+            request = request.header("content-type", content_type);
+        }
+        json_response(request.send().await.unwrap()).await
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        json_response(self.client.get(format!("{}{path}", self.address)).send().await.unwrap()).await
+    }
+
+    /// Stops the api as SIGTERM would, and waits until it has.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(handle) = self.handle.take() {
+            handle.await.unwrap().unwrap();
+        }
+    }
+}
+
+async fn json_response(response: reqwest::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let bytes = response.bytes().await.unwrap();
+    let body = serde_json::from_slice(&bytes).unwrap_or_else(|_| {
+        panic!(
+            "status {status} with a body that is not JSON: {:?}",
+            String::from_utf8_lossy(&bytes)
+        )
+    });
+    (status, body)
+}
+
+/// A purchase request body.
+pub fn seat(venue: &str, event: &str, zone: u32, row: &str, column: u32) -> Value {
+    serde_json::json!({"venueId": venue, "eventId": event, "zoneId": zone, "row": row, "column": column})
+}

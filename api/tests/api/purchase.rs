@@ -1,0 +1,202 @@
+//! The purchase path: exactly one buyer wins each seat, and each win is one event.
+
+use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use futures_util::{stream, StreamExt};
+use redis::AsyncCommands;
+use serde_json::Value;
+
+use crate::helpers::{seat, TestApp, TestEnv};
+use crate::proxy::Proxy;
+
+#[tokio::test]
+async fn a_purchase_answers_the_ticket_and_publishes_it_to_both_queues() {
+    let env = TestEnv::new();
+    env.declare_topology().await;
+    let app = TestApp::spawn(&env, &[]).await;
+
+    let (status, ticket) = app.purchase(&seat("Venue1", "Event1", 42, "C", 7)).await;
+
+    assert_eq!(status, 201, "{ticket}");
+    assert_eq!(ticket["venueId"], "Venue1");
+    assert_eq!(ticket["eventId"], "Event1");
+    assert_eq!(ticket["zoneId"], 42);
+    assert_eq!(ticket["row"], "C");
+    assert_eq!(ticket["column"], 7);
+    assert_eq!(ticket["price"], "65.50");
+    let ticket_id = ticket["ticketId"].as_str().unwrap();
+    assert_eq!(uuid::Uuid::parse_str(ticket_id).unwrap().get_version_num(), 7);
+    assert!(ticket["createdOn"].as_str().unwrap().ends_with('Z'));
+
+    for queue in [env.mysql_queue(), env.dynamodb_queue()] {
+        let messages = env.drain(&queue, 1, Duration::from_secs(10)).await;
+        assert_eq!(messages.len(), 1, "{queue}: {messages:?}");
+        let message = &messages[0];
+        assert_eq!(message.message_id.as_deref(), Some(ticket_id));
+        assert_eq!(message.content_type.as_deref(), Some("application/json"));
+        assert!(message.persistent);
+        let mut expected = ticket.clone();
+        expected["v"] = 1.into();
+        assert_eq!(message.body, expected);
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn two_hundred_buyers_racing_for_one_seat_produce_one_ticket_and_one_event() {
+    let env = TestEnv::new();
+    env.declare_topology().await;
+    let app = TestApp::spawn(&env, &[]).await;
+    let body = seat("Venue1", "Event1", 1, "A", 1);
+
+    let answers: Vec<(u16, Value)> = futures_util::future::join_all((0..200).map(|_| app.purchase(&body))).await;
+
+    let winners: Vec<_> = answers.iter().filter(|(s, _)| *s == 201).collect();
+    let conflicts = answers
+        .iter()
+        .filter(|(s, b)| *s == 409 && b["code"] == "seat_taken")
+        .count();
+    assert_eq!(winners.len(), 1, "{answers:?}");
+    assert_eq!(conflicts, 199);
+    let messages = env.drain(&env.mysql_queue(), 1, Duration::from_secs(10)).await;
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0].body["ticketId"], winners[0].1["ticketId"]);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn ten_thousand_purchases_with_duplicates_sell_every_seat_exactly_once() {
+    let env = TestEnv::new();
+    env.declare_topology().await;
+    let app = TestApp::spawn(&env, &[]).await;
+    // Hall5 zone 1: 20 rows x 25 seats = 500 seats, each requested 20 times in shuffled order.
+    let mut requests: Vec<(u32, u32)> = (1..=20).flat_map(|r| (1..=25).map(move |c| (r, c))).collect();
+    requests = requests.iter().cycle().take(10_000).copied().collect();
+    shuffle(&mut requests, 0x5eed);
+
+    let answers: Vec<((u32, u32), u16, Value)> = stream::iter(requests)
+        .map(|(row, column)| {
+            let app = &app;
+            async move {
+                let label = infra::catalog::row::label(row);
+                let (status, body) = app.purchase(&seat("Hall5", "Event8", 1, &label, column)).await;
+                ((row, column), status, body)
+            }
+        })
+        .buffer_unordered(64)
+        .collect()
+        .await;
+
+    let mut wins: HashMap<(u32, u32), Vec<&Value>> = HashMap::new();
+    for (seat, status, body) in &answers {
+        match status {
+            201 => wins.entry(*seat).or_default().push(body),
+            409 => assert_eq!(body["code"], "seat_taken"),
+            other => panic!("unexpected {other}: {body}"),
+        }
+    }
+    assert_eq!(wins.len(), 500, "every seat sold");
+    assert!(wins.values().all(|w| w.len() == 1), "no seat sold twice");
+    assert_eq!(answers.iter().filter(|(_, s, _)| *s == 409).count(), 9_500);
+    for ((row, column), tickets) in &wins {
+        let ticket = tickets[0];
+        assert_eq!(ticket["row"], infra::catalog::row::label(*row));
+        assert_eq!(ticket["column"], *column);
+        assert_eq!(ticket["price"], "19.99");
+    }
+
+    let messages = env.drain(&env.mysql_queue(), 500, Duration::from_secs(30)).await;
+    assert_eq!(messages.len(), 500, "exactly one message per ticket");
+    let sold: HashMap<&str, &Value> = wins
+        .values()
+        .map(|t| (t[0]["ticketId"].as_str().unwrap(), t[0]))
+        .collect();
+    for message in &messages {
+        let id = message.body["ticketId"].as_str().unwrap();
+        let mut expected = (*sold.get(id).expect("a message for a sold ticket")).clone();
+        expected["v"] = 1.into();
+        assert_eq!(message.body, expected);
+    }
+    let ids: HashSet<_> = messages.iter().map(|m| m.message_id.clone().unwrap()).collect();
+    assert_eq!(ids.len(), 500);
+
+    let mut redis = env.redis().await;
+    let counts: HashMap<String, i64> = redis.hgetall(env.keys("Event8").counts()).await.unwrap();
+    assert_eq!(counts.get("sold"), Some(&500));
+    assert_eq!(counts.get("remaining:1"), Some(&0));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn purchases_answer_503_while_redis_is_down_and_succeed_once_it_is_back() {
+    let env = TestEnv::new();
+    env.declare_topology().await;
+    let redis: SocketAddr = "127.0.0.1:6379".parse().unwrap();
+    let proxy = Proxy::start(redis, true).await;
+    let redis_url = format!("redis://127.0.0.1:{}", proxy.port());
+    let app = TestApp::spawn(&env, &[("REDIS_URL", redis_url), ("REDIS_TIMEOUT_MS", "300".into())]).await;
+
+    proxy.set_up(false);
+    for column in 1..=3 {
+        let (status, body) = app.purchase(&seat("Venue1", "Event1", 5, "B", column)).await;
+        assert_eq!(status, 503, "{body}");
+        assert_eq!(body["code"], "unavailable");
+    }
+    let (status, ready) = app.get("/api/v1/ready").await;
+    assert_eq!(status, 503);
+    assert_eq!(ready["redis"]["status"], "down");
+
+    proxy.set_up(true);
+    let mut sold = None;
+    for _ in 0..50 {
+        let (status, body) = app.purchase(&seat("Venue1", "Event1", 5, "B", 1)).await;
+        if status == 201 {
+            sold = Some(body);
+            break;
+        }
+        assert_eq!(status, 503, "{body}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(sold.is_some(), "purchases work again once Redis is back");
+    // The seats refused while Redis was down were not sold.
+    let (status, _) = app.purchase(&seat("Venue1", "Event1", 5, "B", 2)).await;
+    assert_eq!(status, 201);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn health_is_always_ok_and_readiness_names_each_dependency() {
+    let env = TestEnv::new();
+    let app = TestApp::spawn(&env, &[]).await;
+
+    assert_eq!(
+        app.get("/api/v1/health").await,
+        (200, serde_json::json!({"status": "ok"}))
+    );
+    let mut ready = (0, Value::Null);
+    for _ in 0..50 {
+        ready = app.get("/api/v1/ready").await;
+        if ready.0 == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(ready.0, 200, "{}", ready.1);
+    assert_eq!(ready.1["status"], "ready");
+    for dependency in ["redis", "rabbitmq", "mysql"] {
+        assert_eq!(ready.1[dependency]["status"], "up", "{dependency}");
+    }
+    app.stop().await;
+}
+
+/// Fisher-Yates with a fixed-seed xorshift, so a failure can be replayed.
+pub fn shuffle<T>(items: &mut [T], mut seed: u64) {
+    for i in (1..items.len()).rev() {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        items.swap(i, (seed % (i as u64 + 1)) as usize);
+    }
+}
