@@ -8,7 +8,6 @@ pub mod error;
 pub mod health;
 pub mod purchase;
 pub mod relay;
-pub mod reset;
 pub mod routes;
 pub mod startup;
 pub mod state;

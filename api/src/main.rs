@@ -27,12 +27,8 @@ async fn run() -> anyhow::Result<()> {
             app.run_until(shutdown_signal()).await
         }
         Some("reset") => {
-            let report = api::reset::reset(&settings).await?;
-            tracing::info!(
-                redis_keys = report.redis_keys,
-                messages = report.messages,
-                "all sales wiped, catalog reloaded"
-            );
+            let report = infra::reset::reset(&settings).await?;
+            tracing::info!(?report, "all sales wiped, catalog reloaded");
             Ok(())
         }
         Some(other) => anyhow::bail!("unknown command `{other}`; usage: api [serve|reset]"),

@@ -31,6 +31,10 @@ pub struct Settings {
     pub mysql: MysqlSettings,
     /// The outbox relay.
     pub relay: RelaySettings,
+    /// The queue consumers.
+    pub consumer: ConsumerSettings,
+    /// The DynamoDB write model.
+    pub dynamodb: DynamoDbSettings,
     /// Seed file of the catalog; the built-in seed when unset.
     pub catalog_path: Option<PathBuf>,
 }
@@ -96,6 +100,37 @@ pub struct RelaySettings {
     pub backoff_max: Duration,
 }
 
+/// The queue consumers (both stores).
+#[derive(Debug, Clone)]
+pub struct ConsumerSettings {
+    /// `CONSUMER_PREFETCH`: unacknowledged messages the broker may hand each worker.
+    pub prefetch: u16,
+    /// `CONSUMER_BATCH_SIZE`: messages written to a store in one batch.
+    pub batch_size: usize,
+    /// `CONSUMER_BATCH_WAIT_MS`: how long a batch waits to fill once its first message arrived.
+    pub batch_wait: Duration,
+    /// `CONSUMER_CONCURRENCY`: workers per store, each with its own channel and batch.
+    pub concurrency: usize,
+    /// `CONSUMER_BACKOFF_MAX_MS`: cap of the retry backoff while a store or the broker is down.
+    pub backoff_max: Duration,
+    /// `CONSUMER_SHUTDOWN_GRACE_SECS`: on SIGTERM, how long the batch in flight may take to finish.
+    pub shutdown_grace: Duration,
+}
+
+/// DynamoDB.
+#[derive(Debug, Clone)]
+pub struct DynamoDbSettings {
+    /// `DYNAMODB_ENDPOINT`: DynamoDB Local's URL; empty for AWS's own endpoint of the region.
+    pub endpoint: Option<String>,
+    /// `AWS_REGION`.
+    pub region: String,
+    /// `DYNAMODB_TABLE`: the tickets, partition key `ticketId`, GSI `eventId-index`.
+    pub table: String,
+    /// `DYNAMODB_SEATS_TABLE`: one item per sold seat naming its ticket, which makes a second
+    /// ticket for a seat detectable.
+    pub seats_table: String,
+}
+
 impl Settings {
     /// Reads the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -133,6 +168,20 @@ impl Settings {
                 block: env.millis("RELAY_BLOCK_MS", "1000")?,
                 claim_idle: env.millis("RELAY_CLAIM_IDLE_MS", "30000")?,
                 backoff_max: env.millis("RELAY_BACKOFF_MAX_MS", "5000")?,
+            },
+            consumer: ConsumerSettings {
+                prefetch: env.parse_in("CONSUMER_PREFETCH", "1000", 1..=u16::MAX)?,
+                batch_size: env.parse_in("CONSUMER_BATCH_SIZE", "250", 1..=5000)?,
+                batch_wait: env.millis("CONSUMER_BATCH_WAIT_MS", "20")?,
+                concurrency: env.parse_in("CONSUMER_CONCURRENCY", "2", 1..=64)?,
+                backoff_max: env.millis("CONSUMER_BACKOFF_MAX_MS", "5000")?,
+                shutdown_grace: Duration::from_secs(env.parse_in("CONSUMER_SHUTDOWN_GRACE_SECS", "15", 0..=600)?),
+            },
+            dynamodb: DynamoDbSettings {
+                endpoint: Some(env.get("DYNAMODB_ENDPOINT", "http://127.0.0.1:8000")).filter(|e| !e.trim().is_empty()),
+                region: env.non_empty("AWS_REGION", "us-east-1")?,
+                table: env.table_name("DYNAMODB_TABLE", "tickets")?,
+                seats_table: env.table_name("DYNAMODB_SEATS_TABLE", "ticket_seats")?,
             },
             catalog_path: lookup("CATALOG_PATH").filter(|p| !p.is_empty()).map(PathBuf::from),
         };
@@ -219,6 +268,22 @@ impl<F: Fn(&str) -> Option<String>> Env<'_, F> {
         Ok(value)
     }
 
+    fn table_name(&self, name: &'static str, default: &str) -> Result<String, ConfigError> {
+        let value = self.get(name, default);
+        let valid = (3..=255).contains(&value.len())
+            && value
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+        if !valid {
+            return Err(Self::invalid(
+                name,
+                value,
+                "must be 3 to 255 characters of A-Z, a-z, 0-9, '_', '-', '.'",
+            ));
+        }
+        Ok(value)
+    }
+
     fn url(&self, name: &'static str, default: &str, schemes: &[&str]) -> Result<String, ConfigError> {
         let value = self.get(name, default);
         match value.split_once("://") {
@@ -289,6 +354,13 @@ mod tests {
         assert!(s.mysql.url.ends_with("/ticketing"));
         assert!(s.relay.enabled);
         assert!(s.catalog_path.is_none());
+        assert_eq!(s.dynamodb.endpoint.as_deref(), Some("http://127.0.0.1:8000"));
+        assert_eq!(s.dynamodb.table, "tickets");
+        assert!(settings(&[("DYNAMODB_ENDPOINT", "")])
+            .unwrap()
+            .dynamodb
+            .endpoint
+            .is_none());
     }
 
     #[test]
@@ -302,6 +374,9 @@ mod tests {
             ("REDIS_KEY_PREFIX", "a{b}"),
             ("RELAY_ENABLED", "maybe"),
             ("RELAY_BLOCK_MS", "0"),
+            ("CONSUMER_PREFETCH", "0"),
+            ("CONSUMER_CONCURRENCY", "0"),
+            ("DYNAMODB_TABLE", "a b"),
         ] {
             let err = settings(&[(name, value)]).unwrap_err().to_string();
             assert!(err.contains(name), "{err}");

@@ -5,8 +5,11 @@
 pub mod amqp;
 pub mod catalog;
 pub mod config;
+pub mod dynamodb;
+pub mod reset;
 pub mod retry;
 pub mod seats;
+pub mod shutdown;
 pub mod sql;
 pub mod telemetry;
 pub mod ticket;

