@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
-use api::startup::{shutdown_signal, Application};
+use api::startup::Application;
 use infra::config::Settings;
 
 #[tokio::main]
@@ -24,7 +24,7 @@ async fn run() -> anyhow::Result<()> {
     match std::env::args().nth(1).as_deref() {
         None | Some("serve") => {
             let app = Application::build(settings).await.context("Failed to start the api")?;
-            app.run_until(shutdown_signal()).await
+            app.run_until(infra::shutdown::signal()).await
         }
         Some("reset") => {
             let report = infra::reset::reset(&settings).await?;

@@ -19,6 +19,11 @@ pub const MYSQL_QUEUE: &str = "tickets.mysql";
 /// Base name of the queue feeding the DynamoDB write model.
 pub const DYNAMODB_QUEUE: &str = "tickets.dynamodb";
 
+/// The name of the queue `base` (e.g. [`MYSQL_QUEUE`]) after the configured prefix.
+pub fn queue_name(settings: &AmqpSettings, base: &str) -> String {
+    format!("{}{base}", settings.queue_prefix)
+}
+
 /// Names of the exchange and queues, after any configured prefix.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Topology {
@@ -35,7 +40,7 @@ impl Topology {
             exchange: settings.exchange.clone(),
             queues: [MYSQL_QUEUE, DYNAMODB_QUEUE]
                 .iter()
-                .map(|q| format!("{}{q}", settings.queue_prefix))
+                .map(|q| queue_name(settings, q))
                 .collect(),
         }
     }

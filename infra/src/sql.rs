@@ -18,6 +18,7 @@ const MIGRATION_LOCK: &str = "ticketing.schema_migrations";
 
 /// Creates the configured database if it does not exist, then returns a pool on it.
 pub async fn connect(settings: &MysqlSettings) -> anyhow::Result<Pool> {
+    tracing::debug!(url = crate::config::redact(&settings.url), "connecting to MySQL");
     let opts = Opts::from_url(&settings.url).context("Failed to parse MYSQL_URL")?;
     let database = opts
         .db_name()

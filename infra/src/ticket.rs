@@ -31,7 +31,8 @@ pub struct Ticket {
     pub column: u32,
     /// The zone's price at the time of sale.
     pub price: Price,
-    /// When the seat was sold (millisecond precision, UTC).
+    /// When the seat was sold: UTC, always with three decimals (`2027-01-02T03:04:05.000Z`).
+    #[serde(with = "millis")]
     pub created_on: DateTime<Utc>,
 }
 
@@ -50,6 +51,28 @@ impl Ticket {
         }
     }
 }
+
+/// RFC 3339 in UTC with exactly three decimals, so every consumer parses one shape.
+mod millis {
+    use chrono::{DateTime, Utc};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub const FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.3fZ";
+
+    pub fn serialize<S: Serializer>(at: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&at.format(FORMAT))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<DateTime<Utc>, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        DateTime::parse_from_rfc3339(&text)
+            .map(|at| at.to_utc())
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// The format of `createdOn` on the wire and in the stores.
+pub const CREATED_ON_FORMAT: &str = millis::FORMAT;
 
 /// The message body of a ticket event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -113,6 +136,14 @@ mod tests {
         assert_eq!(borrowed, json);
         let back: TicketEvent = serde_json::from_value(json).unwrap();
         assert_eq!(back.ticket, ticket);
+    }
+
+    #[test]
+    fn created_on_always_has_three_decimals() {
+        let mut ticket = Ticket::issue("V", "E", 1, "A".into(), 1, Price::default());
+        ticket.created_on = DateTime::parse_from_rfc3339("2027-01-02T03:04:05Z").unwrap().into();
+        let json = serde_json::to_value(&ticket).unwrap();
+        assert_eq!(json["createdOn"], "2027-01-02T03:04:05.000Z");
     }
 
     #[test]

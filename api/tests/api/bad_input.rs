@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{seat, TestApp, TestEnv};
+use testkit::{seat, TestApp, TestEnv};
 
 struct Case {
     name: &'static str,

@@ -1,13 +1,11 @@
 //! Integration tests of the api against real Redis, RabbitMQ and MySQL/MariaDB.
 //!
 //! Each test gets its own Redis key prefix, exchange, queues and database (see
-//! `helpers::TestEnv`), so tests run in parallel and in any order.
+//! `testkit::TestEnv`), so tests run in parallel and in any order.
 
 // A failed step of a test harness should panic, with the error, right there.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod bad_input;
-mod helpers;
-mod proxy;
 mod purchase;
 mod relay;

@@ -8,8 +8,8 @@ use futures_util::{stream, StreamExt};
 use redis::AsyncCommands;
 use serde_json::Value;
 
-use crate::helpers::{seat, TestApp, TestEnv};
-use crate::proxy::Proxy;
+use testkit::Proxy;
+use testkit::{seat, TestApp, TestEnv};
 
 #[tokio::test]
 async fn a_purchase_answers_the_ticket_and_publishes_it_to_both_queues() {

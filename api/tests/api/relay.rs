@@ -7,8 +7,8 @@ use std::time::Duration;
 use api::relay::{BrokerHealth, Cursor, Relay};
 use serde_json::Value;
 
-use crate::helpers::{seat, Message, TestApp, TestEnv};
-use crate::proxy::Proxy;
+use testkit::Proxy;
+use testkit::{seat, Message, TestApp, TestEnv};
 
 /// Buys seats number `seats` (row-major, 24 to a row) of Theatre3 zone 1 for Event5; returns
 /// the tickets.

@@ -1,10 +1,8 @@
-//! Test environment: isolated names on the shared servers, the app on port 0, and readers
-//! of what reached the broker and Redis.
+//! One test's private slice of the shared servers, and readers of what reached them.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
-use api::startup::Application;
 use futures_util::StreamExt;
 use infra::amqp::Topology;
 use infra::config::Settings;
@@ -14,8 +12,6 @@ use lapin::types::FieldTable;
 use mysql_async::prelude::Queryable;
 use redis::AsyncCommands;
 use serde_json::Value;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 /// The base URL of the shared servers, overridable like the app's own configuration.
@@ -27,6 +23,12 @@ fn env_or(name: &str, default: &str) -> String {
 pub struct TestEnv {
     pub id: String,
     overrides: HashMap<&'static str, String>,
+}
+
+impl Default for TestEnv {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl TestEnv {
@@ -49,6 +51,10 @@ impl TestEnv {
             ("RELAY_BLOCK_MS", "100".to_owned()),
             ("RELAY_BACKOFF_MAX_MS", "300".to_owned()),
             ("API_SHUTDOWN_GRACE_SECS", "5".to_owned()),
+            ("DYNAMODB_TABLE", format!("test-{id}-tickets")),
+            ("DYNAMODB_SEATS_TABLE", format!("test-{id}-seats")),
+            ("CONSUMER_BACKOFF_MAX_MS", "300".to_owned()),
+            ("CONSUMER_SHUTDOWN_GRACE_SECS", "5".to_owned()),
         ]);
         Self { id, overrides }
     }
@@ -130,7 +136,8 @@ impl TestEnv {
                         message_id: delivery.properties.message_id().as_ref().map(|m| m.to_string()),
                         content_type: delivery.properties.content_type().as_ref().map(|c| c.to_string()),
                         persistent: delivery.properties.delivery_mode() == &Some(2),
-                        body: serde_json::from_slice(&delivery.data).unwrap(),
+                        body: serde_json::from_slice(&delivery.data)
+                            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&delivery.data).into_owned())),
                     });
                 }
                 Ok(None) => panic!("consumer of {queue} closed"),
@@ -190,6 +197,8 @@ impl Drop for TestEnv {
                         .await
                         .ok();
                 }
+                let dynamodb = infra::dynamodb::connect(&settings.dynamodb).await;
+                infra::dynamodb::delete_tables(&dynamodb, &settings.dynamodb).await.ok();
                 if let Ok(client) = redis::Client::open(settings.redis.url.as_str()) {
                     if let Ok(mut redis) = client.get_multiplexed_async_connection().await {
                         let pattern = infra::seats::all_keys_pattern(&settings.redis.key_prefix);
@@ -212,77 +221,4 @@ pub struct Message {
     pub content_type: Option<String>,
     pub persistent: bool,
     pub body: Value,
-}
-
-/// A running api.
-pub struct TestApp {
-    pub address: String,
-    pub client: reqwest::Client,
-    shutdown: Option<oneshot::Sender<()>>,
-    handle: Option<JoinHandle<anyhow::Result<()>>>,
-}
-
-impl TestApp {
-    /// Builds and starts the api of `env` with `extra` settings.
-    pub async fn spawn(env: &TestEnv, extra: &[(&str, String)]) -> Self {
-        let app = Application::build(env.settings(extra)).await.expect("the app starts");
-        let address = format!("http://127.0.0.1:{}", app.port());
-        let (tx, rx) = oneshot::channel();
-        let handle = tokio::spawn(app.run_until(async move {
-            let _ = rx.await;
-        }));
-        let client = reqwest::Client::builder().pool_max_idle_per_host(64).build().unwrap();
-        Self {
-            address,
-            client,
-            shutdown: Some(tx),
-            handle: Some(handle),
-        }
-    }
-
-    /// Posts `body` as JSON to the purchase endpoint.
-    pub async fn purchase(&self, body: &Value) -> (u16, Value) {
-        self.post_raw(serde_json::to_vec(body).unwrap(), Some("application/json"))
-            .await
-    }
-
-    /// Posts raw bytes with the given content type to the purchase endpoint.
-    pub async fn post_raw(&self, body: Vec<u8>, content_type: Option<&str>) -> (u16, Value) {
-        let mut request = self.client.post(format!("{}/api/v1/tickets", self.address)).body(body);
-        if let Some(content_type) = content_type {
-            request = request.header("content-type", content_type);
-        }
-        json_response(request.send().await.unwrap()).await
-    }
-
-    pub async fn get(&self, path: &str) -> (u16, Value) {
-        json_response(self.client.get(format!("{}{path}", self.address)).send().await.unwrap()).await
-    }
-
-    /// Stops the api as SIGTERM would, and waits until it has.
-    pub async fn stop(mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(handle) = self.handle.take() {
-            handle.await.unwrap().unwrap();
-        }
-    }
-}
-
-async fn json_response(response: reqwest::Response) -> (u16, Value) {
-    let status = response.status().as_u16();
-    let bytes = response.bytes().await.unwrap();
-    let body = serde_json::from_slice(&bytes).unwrap_or_else(|_| {
-        panic!(
-            "status {status} with a body that is not JSON: {:?}",
-            String::from_utf8_lossy(&bytes)
-        )
-    });
-    (status, body)
-}
-
-/// A purchase request body.
-pub fn seat(venue: &str, event: &str, zone: u32, row: &str, column: u32) -> Value {
-    serde_json::json!({"venueId": venue, "eventId": event, "zoneId": zone, "row": row, "column": column})
 }

@@ -1,0 +1,5 @@
+//! The NoSQL consumer: the DynamoDB write model (tables in `infra::dynamodb`).
+
+mod store;
+
+pub use store::DynamoDbStore;

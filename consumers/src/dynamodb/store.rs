@@ -1,0 +1,242 @@
+//! A batch of tickets in two steps, both idempotent:
+//!
+//! 1. claim the seats: one `TransactWriteItems` per 100 seats puts `seatKey -> ticketId`
+//!    into `ticket_seats` on condition that the seat is free or already ours. A claim that
+//!    fails the condition names a seat held by another ticket: that ticket is a conflict and
+//!    is not written. The condition is checked atomically by DynamoDB, so two consumer
+//!    workers handed rival tickets for one seat cannot both pass it.
+//! 2. write the tickets: `BatchWriteItem` requests of 25 items into `tickets`, unprocessed
+//!    items retried with backoff.
+//!
+//! A crash between the steps is repaired by redelivery: the claims are ours, so they pass
+//! again, and the tickets are written.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use anyhow::Context;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, Put, PutRequest, ReturnValuesOnConditionCheckFailure, TransactWriteItem, WriteRequest,
+};
+use aws_sdk_dynamodb::Client;
+use infra::config::DynamoDbSettings;
+use infra::retry::backoff;
+use infra::ticket::{Ticket, CREATED_ON_FORMAT};
+
+use crate::store::{Conflict, Store};
+
+/// Most items in one `BatchWriteItem`.
+const WRITE_CHUNK: usize = 25;
+/// Most actions in one `TransactWriteItems`.
+const TRANSACTION_ITEMS: usize = 100;
+/// Attempts at unprocessed items before the batch fails (and is retried whole).
+const ATTEMPTS: usize = 8;
+
+/// The DynamoDB write model.
+#[derive(Clone)]
+pub struct DynamoDbStore {
+    client: Client,
+    table: String,
+    seats_table: String,
+}
+
+impl DynamoDbStore {
+    /// A store on the tables named in `settings`, which exist.
+    pub fn new(client: Client, settings: &DynamoDbSettings) -> Self {
+        Self {
+            client,
+            table: settings.table.clone(),
+            seats_table: settings.seats_table.clone(),
+        }
+    }
+
+    /// Claims the seats of `tickets` (unique seats, each at most once); returns the
+    /// tickets whose seat another ticket holds.
+    async fn claim(&self, tickets: &[(String, &Ticket)]) -> anyhow::Result<Vec<Conflict>> {
+        let mut conflicts = Vec::new();
+        for chunk in tickets.chunks(TRANSACTION_ITEMS) {
+            let mut pending: Vec<&(String, &Ticket)> = chunk.iter().collect();
+            let mut retry = backoff(Duration::from_millis(20), Duration::from_secs(1));
+            for attempt in 1.. {
+                anyhow::ensure!(
+                    attempt <= ATTEMPTS,
+                    "seat claims kept conflicting with other transactions"
+                );
+                let claims = pending
+                    .iter()
+                    .map(|(seat, ticket)| claim_request(&self.seats_table, seat, ticket));
+                let result = self
+                    .client
+                    .transact_write_items()
+                    .set_transact_items(Some(claims.collect::<Result<_, _>>()?))
+                    .send()
+                    .await;
+                let error = match result {
+                    Ok(_) => break,
+                    Err(error) => error,
+                };
+                let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) = error.as_service_error()
+                else {
+                    return Err(anyhow::Error::new(error).context("TransactWriteItems on the seats table failed"));
+                };
+                // One reason per claim, in order: the seat is someone else's, or the claim
+                // merely collided with another transaction and is tried again.
+                let mut again = Vec::new();
+                for (claim, reason) in pending.iter().zip(cancelled.cancellation_reasons()) {
+                    if reason.code() == Some("ConditionalCheckFailed") {
+                        let holder = reason
+                            .item()
+                            .and_then(|item| item.get("ticketId"))
+                            .and_then(|v| v.as_s().ok())
+                            .cloned();
+                        conflicts.push(Conflict {
+                            ticket_id: claim.1.ticket_id,
+                            holder,
+                        });
+                    } else {
+                        again.push(*claim);
+                    }
+                }
+                if again.is_empty() {
+                    break;
+                }
+                if again.len() == pending.len() {
+                    tokio::time::sleep(retry.next().unwrap_or(Duration::from_secs(1))).await;
+                }
+                pending = again;
+            }
+        }
+        Ok(conflicts)
+    }
+
+    /// Writes `requests` in chunks, retrying unprocessed items with backoff.
+    async fn write_all(&self, requests: Vec<(String, WriteRequest)>) -> anyhow::Result<()> {
+        for chunk in requests.chunks(WRITE_CHUNK) {
+            let mut pending: HashMap<String, Vec<WriteRequest>> = HashMap::new();
+            for (table, request) in chunk {
+                pending.entry(table.clone()).or_default().push(request.clone());
+            }
+            let mut retry = backoff(Duration::from_millis(20), Duration::from_secs(1));
+            for attempt in 1.. {
+                anyhow::ensure!(attempt <= ATTEMPTS, "DynamoDB left items unprocessed {ATTEMPTS} times");
+                let output = self
+                    .client
+                    .batch_write_item()
+                    .set_request_items(Some(pending))
+                    .send()
+                    .await
+                    .context("BatchWriteItem failed")?;
+                pending = output.unprocessed_items().cloned().unwrap_or_default();
+                pending.retain(|_, requests| !requests.is_empty());
+                if pending.is_empty() {
+                    break;
+                }
+                tracing::debug!(attempt, "DynamoDB left items unprocessed; retrying them");
+                tokio::time::sleep(retry.next().unwrap_or(Duration::from_secs(1))).await;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Store for DynamoDbStore {
+    fn name(&self) -> &'static str {
+        "dynamodb"
+    }
+
+    async fn write(&self, tickets: &[Ticket]) -> anyhow::Result<Vec<Conflict>> {
+        // The first ticket of the batch for a seat competes with what is stored; a later,
+        // different one for the same seat conflicts with it.
+        let mut claimed: HashMap<String, &Ticket> = HashMap::new();
+        let mut conflicts = Vec::new();
+        let mut unique = Vec::new();
+        let mut seen = HashSet::new();
+        for ticket in tickets.iter().filter(|t| seen.insert(t.ticket_id)) {
+            let seat = seat_key(ticket);
+            match claimed.get(&seat) {
+                Some(first) => conflicts.push(Conflict {
+                    ticket_id: ticket.ticket_id,
+                    holder: Some(first.ticket_id.to_string()),
+                }),
+                None => {
+                    claimed.insert(seat.clone(), ticket);
+                    unique.push((seat, ticket));
+                }
+            }
+        }
+        conflicts.extend(self.claim(&unique).await?);
+        let mut requests = Vec::with_capacity(unique.len());
+        for (_, ticket) in unique
+            .iter()
+            .filter(|(_, t)| !conflicts.iter().any(|c| c.ticket_id == t.ticket_id))
+        {
+            requests.push((self.table.clone(), put(ticket_item(ticket))?));
+        }
+        self.write_all(requests).await?;
+        Ok(conflicts)
+    }
+}
+
+/// `event#zone#row#column`: one per seat of the catalog.
+pub fn seat_key(ticket: &Ticket) -> String {
+    format!(
+        "{}#{}#{}#{}",
+        ticket.event_id, ticket.zone_id, ticket.row, ticket.column
+    )
+}
+
+/// The item of a ticket in the write model (`status` is always `CREATED`: a sold ticket).
+pub fn ticket_item(ticket: &Ticket) -> HashMap<String, AttributeValue> {
+    HashMap::from([
+        ("ticketId".to_owned(), AttributeValue::S(ticket.ticket_id.to_string())),
+        ("venueId".to_owned(), AttributeValue::S(ticket.venue_id.clone())),
+        ("eventId".to_owned(), AttributeValue::S(ticket.event_id.clone())),
+        ("zoneId".to_owned(), AttributeValue::N(ticket.zone_id.to_string())),
+        ("row".to_owned(), AttributeValue::S(ticket.row.clone())),
+        ("column".to_owned(), AttributeValue::N(ticket.column.to_string())),
+        ("price".to_owned(), AttributeValue::N(ticket.price.to_string())),
+        ("status".to_owned(), AttributeValue::S("CREATED".to_owned())),
+        (
+            "createdOn".to_owned(),
+            AttributeValue::S(ticket.created_on.format(CREATED_ON_FORMAT).to_string()),
+        ),
+    ])
+}
+
+/// A put of `seat -> ticket` that succeeds only if the seat is free or already the ticket's.
+fn claim_request(table: &str, seat: &str, ticket: &Ticket) -> anyhow::Result<TransactWriteItem> {
+    let put = Put::builder()
+        .table_name(table)
+        .item("seatKey", AttributeValue::S(seat.to_owned()))
+        .item("ticketId", AttributeValue::S(ticket.ticket_id.to_string()))
+        .condition_expression("attribute_not_exists(seatKey) OR ticketId = :ticket")
+        .expression_attribute_values(":ticket", AttributeValue::S(ticket.ticket_id.to_string()))
+        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+        .build()?;
+    Ok(TransactWriteItem::builder().put(put).build())
+}
+
+fn put(item: HashMap<String, AttributeValue>) -> anyhow::Result<WriteRequest> {
+    Ok(WriteRequest::builder()
+        .put_request(PutRequest::builder().set_item(Some(item)).build()?)
+        .build())
+}
+
+#[cfg(test)]
+mod tests {
+    use infra::catalog::Price;
+
+    use super::*;
+
+    #[test]
+    fn items_carry_every_field_with_exact_numbers() {
+        let ticket = Ticket::issue("Venue1", "Event1", 3, "B".into(), 7, Price::from_cents(1999));
+        let item = ticket_item(&ticket);
+        assert_eq!(item["price"], AttributeValue::N("19.99".into()));
+        assert_eq!(item["zoneId"], AttributeValue::N("3".into()));
+        assert_eq!(item["status"], AttributeValue::S("CREATED".into()));
+        assert_eq!(item.len(), 9);
+        assert_eq!(seat_key(&ticket), "Event1#3#B#7");
+    }
+}

@@ -1,0 +1,99 @@
+//! Decoding a delivery into a ticket, or the reason it can never be processed.
+
+use infra::catalog::{is_valid_id, row};
+use infra::ticket::{Ticket, TicketEvent, SCHEMA_VERSION};
+use serde_json::Value;
+
+/// Why a message is poison: it goes to the dead-letter queue with this reason in the log.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Poison(pub String);
+
+/// The ticket carried by `body`, checked enough that writing it cannot fail on its content.
+pub fn decode(body: &[u8]) -> Result<Ticket, Poison> {
+    let value: Value = serde_json::from_slice(body).map_err(|e| Poison(format!("the body is not JSON: {e}")))?;
+    let Value::Object(object) = &value else {
+        return Err(Poison("the body is not a JSON object".into()));
+    };
+    match object.get("v") {
+        Some(Value::Number(v)) if v.as_u64() == Some(u64::from(SCHEMA_VERSION)) => {}
+        Some(v) => {
+            return Err(Poison(format!(
+                "unknown schema version {v}; this consumer reads {SCHEMA_VERSION}"
+            )))
+        }
+        None => return Err(Poison("no schema version `v`".into())),
+    }
+    let event: TicketEvent =
+        serde_json::from_value(value).map_err(|e| Poison(format!("not a ticket event of version 1: {e}")))?;
+    let ticket = event.ticket;
+    let checks = [
+        (is_valid_id(&ticket.venue_id), "venueId"),
+        (is_valid_id(&ticket.event_id), "eventId"),
+        (ticket.zone_id >= 1, "zoneId"),
+        (
+            row::parse_label(&ticket.row).is_some_and(|_| ticket.row.bytes().all(|b| b.is_ascii_uppercase())),
+            "row",
+        ),
+        (ticket.column >= 1, "column"),
+        (ticket.price.cents() < 10u64.pow(12), "price"),
+    ];
+    match checks.iter().find(|(ok, _)| !ok) {
+        Some((_, field)) => Err(Poison(format!("field `{field}` is out of range"))),
+        None => Ok(ticket),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn event() -> serde_json::Value {
+        json!({
+            "v": 1, "ticketId": "01a20c0c-50ea-7513-85c2-99a34372a876", "venueId": "Venue1",
+            "eventId": "Event1", "zoneId": 3, "row": "B", "column": 7, "price": "19.99",
+            "createdOn": "2026-11-24T05:34:23.466Z"
+        })
+    }
+
+    fn with(field: &str, value: serde_json::Value) -> Vec<u8> {
+        let mut e = event();
+        e[field] = value;
+        serde_json::to_vec(&e).unwrap()
+    }
+
+    #[test]
+    fn decodes_a_version_one_event() {
+        let ticket = decode(&serde_json::to_vec(&event()).unwrap()).unwrap();
+        assert_eq!((ticket.zone_id, ticket.row.as_str(), ticket.column), (3, "B", 7));
+        assert_eq!(ticket.price.cents(), 1999);
+    }
+
+    #[test]
+    fn poison_names_its_reason() {
+        let cases: Vec<(Vec<u8>, &str)> = vec![
+            (b"not json".to_vec(), "not JSON"),
+            (b"[1]".to_vec(), "not a JSON object"),
+            (with("v", json!(2)), "unknown schema version 2"),
+            (with("v", json!("1")), "unknown schema version"),
+            (with("v", serde_json::Value::Null), "unknown schema version null"),
+            (with("ticketId", json!("nope")), "not a ticket event"),
+            (with("price", json!(19.99)), "not a ticket event"),
+            (with("row", json!("b1")), "`row`"),
+            (with("eventId", json!("{E}")), "`eventId`"),
+            (with("column", json!(0)), "`column`"),
+        ];
+        for (body, reason) in cases {
+            let err = decode(&body).unwrap_err();
+            assert!(err.0.contains(reason), "{err} should say {reason:?}");
+        }
+        let mut missing = event();
+        missing.as_object_mut().unwrap().remove("v");
+        assert!(decode(&serde_json::to_vec(&missing).unwrap())
+            .unwrap_err()
+            .0
+            .contains("no schema version"));
+    }
+}

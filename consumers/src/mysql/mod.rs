@@ -1,0 +1,5 @@
+//! The SQL consumer: the MySQL read model (`ticket` table, `infra/sql/0002_ticket.sql`).
+
+mod store;
+
+pub use store::MysqlStore;

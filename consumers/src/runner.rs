@@ -1,0 +1,247 @@
+//! The consume loop both stores share.
+//!
+//! `CONSUMER_CONCURRENCY` workers per store, each on its own channel with
+//! `basic_qos(CONSUMER_PREFETCH)`, repeat: wait for a message, gather up to
+//! `CONSUMER_BATCH_SIZE` of them or for `CONSUMER_BATCH_WAIT_MS`, then
+//!
+//! - reject without requeue every message that can never be processed (poison): the queue
+//!   dead-letters it into its `.dlq` queue; the reason goes to an ERROR log;
+//! - write the rest to the store, retrying with capped backoff for as long as the store
+//!   fails: nothing is acknowledged meanwhile, so the messages stay in the queue;
+//! - reject without requeue the tickets the store refused because another ticket holds
+//!   their seat (an invariant violation, logged at ERROR);
+//! - acknowledge the rest with one `multiple` ack, only after the store committed.
+//!
+//! One batch is in flight per channel, so a `multiple` ack never covers another batch. A
+//! lost broker connection closes every worker and the runner reconnects with backoff;
+//! unacknowledged messages are redelivered, and the stores are idempotent.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use futures_util::StreamExt;
+use infra::amqp::{self, Topology};
+use infra::config::{AmqpSettings, ConsumerSettings};
+use infra::retry::backoff;
+use infra::shutdown::Stop;
+use infra::ticket::Ticket;
+use lapin::message::Delivery;
+use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicQosOptions, BasicRejectOptions};
+use lapin::types::FieldTable;
+use lapin::{Channel, Consumer};
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+use crate::message::decode;
+use crate::store::Store;
+
+const BACKOFF_MIN: Duration = Duration::from_millis(50);
+
+/// Consumes one queue into one store.
+pub struct Runner<S> {
+    store: Arc<S>,
+    queue: String,
+    amqp: AmqpSettings,
+    settings: ConsumerSettings,
+}
+
+impl<S: Store> Runner<S> {
+    /// A runner writing the messages of `queue` into `store`.
+    pub fn new(store: S, queue: String, amqp: AmqpSettings, settings: ConsumerSettings) -> Self {
+        Self {
+            store: Arc::new(store),
+            queue,
+            amqp,
+            settings,
+        }
+    }
+
+    /// Consumes until `shutdown` turns true; then finishes the batches in flight (for at most
+    /// `CONSUMER_SHUTDOWN_GRACE_SECS`) and returns.
+    pub async fn run(self, shutdown: watch::Receiver<bool>) {
+        let mut stop = Stop::new(shutdown, self.settings.shutdown_grace);
+        let mut retry = backoff(BACKOFF_MIN, self.settings.backoff_max);
+        let store = self.store.name();
+        while !stop.requested() {
+            match self.session(&stop).await {
+                Ok(()) => retry = backoff(BACKOFF_MIN, self.settings.backoff_max),
+                Err(e) => {
+                    tracing::warn!(
+                        store,
+                        queue = self.queue,
+                        error = format!("{e:#}"),
+                        "consumer disconnected; reconnecting"
+                    );
+                    stop.sleep(retry.next().unwrap_or(self.settings.backoff_max)).await;
+                }
+            }
+        }
+        tracing::info!(store, queue = self.queue, "consumer stopped");
+    }
+
+    /// One broker connection with its workers, until shutdown or a broker failure.
+    async fn session(&self, stop: &Stop) -> anyhow::Result<()> {
+        let connection = amqp::connect(&self.amqp, &format!("ticketing-consumer-{}", self.store.name()))
+            .await
+            .context("Failed to connect to RabbitMQ")?;
+        let channel = connection.create_channel().await?;
+        Topology::new(&self.amqp)
+            .declare(&channel)
+            .await
+            .context("Failed to declare the topology")?;
+        let mut workers = Vec::with_capacity(self.settings.concurrency);
+        for index in 0..self.settings.concurrency {
+            let channel = connection.create_channel().await?;
+            channel
+                .basic_qos(self.settings.prefetch, BasicQosOptions::default())
+                .await?;
+            let consumer = channel
+                .basic_consume(
+                    self.queue.as_str().into(),
+                    format!("{}-{index}", self.store.name()).into(),
+                    BasicConsumeOptions::default(),
+                    FieldTable::default(),
+                )
+                .await
+                .with_context(|| format!("Failed to consume from {}", self.queue))?;
+            let worker = Worker {
+                store: self.store.clone(),
+                channel,
+                consumer,
+                settings: self.settings.clone(),
+            };
+            workers.push(worker.run(stop.clone()));
+        }
+        tracing::info!(
+            store = self.store.name(),
+            queue = self.queue,
+            workers = workers.len(),
+            "consuming"
+        );
+        let result = futures_util::future::try_join_all(workers).await.map(drop);
+        connection.close(200, "consumer stopping".into()).await.ok();
+        result
+    }
+}
+
+struct Worker<S> {
+    store: Arc<S>,
+    channel: Channel,
+    consumer: Consumer,
+    settings: ConsumerSettings,
+}
+
+impl<S: Store> Worker<S> {
+    async fn run(mut self, mut stop: Stop) -> anyhow::Result<()> {
+        loop {
+            let first = tokio::select! {
+                () = stop.wait() => return Ok(()),
+                first = self.consumer.next() => first,
+            };
+            let first = first
+                .context("the broker cancelled the consumer")?
+                .context("delivery failed")?;
+            let batch = self.fill(first).await?;
+            self.process(batch, &mut stop).await?;
+        }
+    }
+
+    /// Adds to `first` whatever arrives within the batch window, up to the batch size.
+    async fn fill(&mut self, first: Delivery) -> anyhow::Result<Vec<Delivery>> {
+        let mut batch = Vec::with_capacity(self.settings.batch_size);
+        batch.push(first);
+        let deadline = Instant::now() + self.settings.batch_wait;
+        while batch.len() < self.settings.batch_size {
+            match tokio::time::timeout_at(deadline, self.consumer.next()).await {
+                Ok(Some(delivery)) => batch.push(delivery.context("delivery failed")?),
+                Ok(None) => anyhow::bail!("the broker cancelled the consumer"),
+                Err(_) => break,
+            }
+        }
+        Ok(batch)
+    }
+
+    async fn process(&self, batch: Vec<Delivery>, stop: &mut Stop) -> anyhow::Result<()> {
+        let store = self.store.name();
+        let mut tickets: Vec<(u64, Ticket)> = Vec::with_capacity(batch.len());
+        for delivery in &batch {
+            match decode(&delivery.data) {
+                Ok(ticket) => tickets.push((delivery.delivery_tag, ticket)),
+                Err(poison) => {
+                    tracing::error!(
+                        store,
+                        message_id = delivery.properties.message_id().as_ref().map(|m| m.as_str()),
+                        reason = %poison,
+                        "poison message dead-lettered"
+                    );
+                    self.reject(delivery.delivery_tag).await?;
+                }
+            }
+        }
+        if tickets.is_empty() {
+            return Ok(());
+        }
+        let to_write: Vec<Ticket> = tickets.iter().map(|(_, t)| t.clone()).collect();
+        let conflicts = self.write_until_stored(&to_write, stop).await?;
+        let mut last_stored = None;
+        for (tag, ticket) in &tickets {
+            match conflicts.iter().find(|c| c.ticket_id == ticket.ticket_id) {
+                Some(conflict) => {
+                    tracing::error!(
+                        store,
+                        ticket_id = %ticket.ticket_id,
+                        holder = conflict.holder.as_deref(),
+                        event_id = ticket.event_id,
+                        zone_id = ticket.zone_id,
+                        row = ticket.row,
+                        column = ticket.column,
+                        "a second ticket for a sold seat: not stored, dead-lettered"
+                    );
+                    self.reject(*tag).await?;
+                }
+                None => last_stored = Some(*tag),
+            }
+        }
+        if let Some(tag) = last_stored {
+            self.channel
+                .basic_ack(tag, BasicAckOptions { multiple: true })
+                .await
+                .context("Failed to acknowledge a stored batch")?;
+        }
+        tracing::debug!(store, tickets = tickets.len(), "batch stored");
+        Ok(())
+    }
+
+    async fn write_until_stored(
+        &self,
+        tickets: &[Ticket],
+        stop: &mut Stop,
+    ) -> anyhow::Result<Vec<crate::store::Conflict>> {
+        let mut retry = backoff(BACKOFF_MIN, self.settings.backoff_max);
+        loop {
+            match self.store.write(tickets).await {
+                Ok(conflicts) => return Ok(conflicts),
+                Err(e) => {
+                    tracing::warn!(
+                        store = self.store.name(),
+                        tickets = tickets.len(),
+                        error = format!("{e:#}"),
+                        "store write failed; retrying, the messages stay queued"
+                    );
+                    if stop.expired() {
+                        anyhow::bail!("stopping with the store unavailable; the batch will be redelivered");
+                    }
+                    stop.sleep(retry.next().unwrap_or(self.settings.backoff_max)).await;
+                }
+            }
+        }
+    }
+
+    async fn reject(&self, tag: u64) -> anyhow::Result<()> {
+        self.channel
+            .basic_reject(tag, BasicRejectOptions { requeue: false })
+            .await
+            .context("Failed to reject a message")
+    }
+}

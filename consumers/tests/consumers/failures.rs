@@ -1,0 +1,155 @@
+//! Stores that fail, messages that can never be processed, and seats sold twice.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use consumers::startup::Which;
+use infra::ticket::{Ticket, TicketEvent};
+use testkit::{eventually, Proxy, TestConsumers, TestEnv};
+
+use crate::tickets;
+
+#[tokio::test]
+async fn while_both_stores_are_down_messages_wait_then_every_ticket_is_stored() {
+    let env = TestEnv::new();
+    env.declare_topology().await;
+    let mysql = Proxy::start("127.0.0.1:3306".parse::<SocketAddr>().unwrap(), true).await;
+    let dynamodb = Proxy::start("127.0.0.1:8000".parse::<SocketAddr>().unwrap(), true).await;
+    let database = env.settings(&[]).mysql.url.rsplit_once('/').unwrap().1.to_owned();
+    let through_proxies = [
+        // prefer_socket=false: mysql_async would otherwise switch to the Unix socket, around the proxy.
+        (
+            "MYSQL_URL",
+            format!("mysql://root@127.0.0.1:{}/{database}?prefer_socket=false", mysql.port()),
+        ),
+        ("DYNAMODB_ENDPOINT", format!("http://127.0.0.1:{}", dynamodb.port())),
+    ];
+    let consumers = TestConsumers::spawn(&env, Which::All, &through_proxies);
+    let first = tickets(10);
+    env.publish_tickets(&first).await;
+    eventually("the first tickets in both stores", Duration::from_secs(20), || async {
+        let stored = env.sql_tickets().await.len() == 10 && env.dynamo_tickets().await.len() == 10;
+        stored.then_some(())
+    })
+    .await;
+
+    mysql.set_up(false);
+    dynamodb.set_up(false);
+    let during = tickets(300)[10..].to_vec();
+    env.publish_tickets(&during).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(env.sql_tickets().await.len(), 10, "nothing written while MySQL is down");
+    assert_eq!(
+        env.dynamo_tickets().await.len(),
+        10,
+        "nothing written while DynamoDB is down"
+    );
+
+    mysql.set_up(true);
+    dynamodb.set_up(true);
+    eventually("all 300 tickets in both stores", Duration::from_secs(30), || async {
+        let stored = env.sql_tickets().await.len() == 300 && env.dynamo_tickets().await.len() == 300;
+        stored.then_some(())
+    })
+    .await;
+    consumers.stop().await;
+    for queue in [env.mysql_queue(), env.dynamodb_queue()] {
+        assert_eq!(env.queue_depth(&queue).await, 0);
+        assert_eq!(
+            env.queue_depth(&format!("{queue}.dlq")).await,
+            0,
+            "an outage dead-letters nothing"
+        );
+    }
+}
+
+#[tokio::test]
+async fn poison_messages_land_in_the_dlq_and_consumption_goes_on() {
+    let env = TestEnv::new();
+    env.declare_topology().await;
+    let consumers = TestConsumers::spawn(&env, Which::All, &[]);
+    let good = tickets(2);
+    let mut wrong_version: serde_json::Value = serde_json::from_str(&TicketEvent::to_json(&good[1]).unwrap()).unwrap();
+    wrong_version["v"] = 2.into();
+
+    env.publish_tickets(&good[..1]).await;
+    env.publish_raw(b"this is not json", "poison-1").await;
+    env.publish_raw(&serde_json::to_vec(&wrong_version).unwrap(), "poison-2")
+        .await;
+    env.publish_raw(
+        br#"{"v": 1, "ticketId": "0192d1a0-0000-7000-8000-000000000000"}"#,
+        "poison-3",
+    )
+    .await;
+    env.publish_tickets(&good[1..]).await;
+
+    for queue in [env.mysql_queue(), env.dynamodb_queue()] {
+        let dead = env.drain(&format!("{queue}.dlq"), 3, Duration::from_secs(20)).await;
+        let mut ids: Vec<_> = dead.iter().map(|m| m.message_id.clone().unwrap()).collect();
+        ids.sort();
+        assert_eq!(ids, ["poison-1", "poison-2", "poison-3"], "{queue}");
+    }
+    eventually("both good tickets in both stores", Duration::from_secs(20), || async {
+        let stored = env.sql_tickets().await.len() == 2 && env.dynamo_tickets().await.len() == 2;
+        stored.then_some(())
+    })
+    .await;
+    consumers.stop().await;
+}
+
+#[tokio::test]
+async fn a_second_ticket_for_a_stored_seat_is_dead_lettered_not_stored() {
+    let env = TestEnv::new();
+    env.declare_topology().await;
+    let consumers = TestConsumers::spawn(&env, Which::All, &[]);
+    let first = tickets(1).remove(0);
+    let second = Ticket::issue(
+        &first.venue_id,
+        &first.event_id,
+        first.zone_id,
+        first.row.clone(),
+        first.column,
+        first.price,
+    );
+
+    env.publish_tickets(std::slice::from_ref(&first)).await;
+    eventually("the first ticket in both stores", Duration::from_secs(20), || async {
+        let stored = env.sql_tickets().await.len() == 1 && env.dynamo_tickets().await.len() == 1;
+        stored.then_some(())
+    })
+    .await;
+    env.publish_tickets(std::slice::from_ref(&second)).await;
+
+    // Two different tickets for one seat in the same batch: one is stored, one is not.
+    let later = tickets(2).remove(1);
+    let rival = Ticket::issue(
+        &later.venue_id,
+        &later.event_id,
+        later.zone_id,
+        later.row.clone(),
+        later.column,
+        later.price,
+    );
+    env.publish_tickets(&[later.clone(), rival.clone()]).await;
+
+    for queue in [env.mysql_queue(), env.dynamodb_queue()] {
+        let dead = env.drain(&format!("{queue}.dlq"), 2, Duration::from_secs(20)).await;
+        let ids: Vec<_> = dead.iter().map(|m| m.message_id.clone().unwrap()).collect();
+        assert_eq!(ids.len(), 2, "{queue}: {ids:?}");
+        assert!(ids.contains(&second.ticket_id.to_string()), "{queue}: {ids:?}");
+    }
+    consumers.stop().await;
+
+    let rows = env.sql_tickets().await;
+    let items = env.dynamo_tickets().await;
+    assert_eq!(rows.len(), 2);
+    assert_eq!(items.len(), 2);
+    assert!(rows.iter().any(|r| r["ticketId"] == first.ticket_id.to_string()));
+    assert!(items.contains_key(&first.ticket_id.to_string()));
+    assert!(!items.contains_key(&second.ticket_id.to_string()));
+    let later_stored: Vec<_> = rows
+        .iter()
+        .filter(|r| r["ticketId"] == later.ticket_id.to_string() || r["ticketId"] == rival.ticket_id.to_string())
+        .collect();
+    assert_eq!(later_stored.len(), 1, "exactly one of the rivals is stored");
+}
