@@ -1,4 +1,5 @@
-//! `api [serve]` runs the server; `api reset` wipes all sales (see `scripts/reset.sh`).
+//! `api [serve]` runs the server; `api reset` wipes all sales (see `scripts/reset.sh`);
+//! `api healthcheck` exits 0 if the local server answers its health check (for containers).
 
 use std::process::ExitCode;
 
@@ -31,6 +32,7 @@ async fn run() -> anyhow::Result<()> {
             tracing::info!(?report, "all sales wiped, catalog reloaded");
             Ok(())
         }
-        Some(other) => anyhow::bail!("unknown command `{other}`; usage: api [serve|reset]"),
+        Some("healthcheck") => infra::probe::http_ok(settings.http.bind.port(), "/api/v1/health").await,
+        Some(other) => anyhow::bail!("unknown command `{other}`; usage: api [serve|reset|healthcheck]"),
     }
 }

@@ -5,6 +5,7 @@
 pub mod dynamodb;
 pub mod message;
 pub mod mysql;
+pub mod redrive;
 pub mod runner;
 pub mod startup;
 pub mod store;

@@ -1,8 +1,11 @@
 //! `consumers [all|mysql|dynamodb]`: runs both consumers, or one (separately deployable and
 //! scalable). SIGTERM or Ctrl-C finishes the batches in flight, then exits.
+//! `consumers redrive <mysql|dynamodb> [--limit N]` moves dead-lettered messages back.
+//! `consumers healthcheck` exits 0 if the broker answers and the queues exist (for containers).
 
 use std::process::ExitCode;
 
+use anyhow::Context;
 use consumers::startup::{run, Which};
 use infra::config::Settings;
 use tokio::sync::watch;
@@ -11,8 +14,14 @@ use tokio::sync::watch;
 async fn main() -> ExitCode {
     infra::telemetry::init();
     let result = async {
-        let which: Which = std::env::args().nth(1).as_deref().unwrap_or("all").parse()?;
         let settings = Settings::from_env()?;
+        let command = std::env::args().nth(1);
+        match command.as_deref() {
+            Some("healthcheck") => return consumers::startup::healthcheck(&settings).await,
+            Some("redrive") => return redrive(&settings).await,
+            _ => {}
+        }
+        let which: Which = command.as_deref().unwrap_or("all").parse()?;
         let (tx, rx) = watch::channel(false);
         tokio::spawn(async move {
             infra::shutdown::signal().await;
@@ -29,4 +38,26 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+async fn redrive(settings: &Settings) -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(2).collect();
+    let base = match args.first().map(String::as_str) {
+        Some("mysql") => infra::amqp::MYSQL_QUEUE,
+        Some("dynamodb") => infra::amqp::DYNAMODB_QUEUE,
+        _ => anyhow::bail!("usage: consumers redrive <mysql|dynamodb> [--limit N]"),
+    };
+    let limit = match args.get(1).map(String::as_str) {
+        Some("--limit") => args
+            .get(2)
+            .context("--limit needs a number")?
+            .parse()
+            .context("--limit needs a number")?,
+        Some(other) => anyhow::bail!("unexpected argument `{other}`"),
+        None => u64::MAX,
+    };
+    let queue = infra::amqp::queue_name(&settings.amqp, base);
+    let moved = consumers::redrive::redrive(&settings.amqp, &queue, limit).await?;
+    tracing::info!(queue, moved, "dead-lettered messages moved back");
+    Ok(())
 }

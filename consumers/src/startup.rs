@@ -82,6 +82,24 @@ pub async fn run_dynamodb(settings: Settings, shutdown: watch::Receiver<bool>) {
     }
 }
 
+/// Succeeds if the broker answers and every queue of the topology exists.
+pub async fn healthcheck(settings: &Settings) -> anyhow::Result<()> {
+    let connection = infra::amqp::connect(&settings.amqp, "ticketing-consumer-healthcheck").await?;
+    let channel = connection.create_channel().await?;
+    let passive = lapin::options::QueueDeclareOptions {
+        passive: true,
+        ..Default::default()
+    };
+    for queue in infra::amqp::Topology::new(&settings.amqp).all_queues() {
+        channel
+            .queue_declare(queue.as_str().into(), passive, lapin::types::FieldTable::default())
+            .await
+            .map_err(|e| anyhow::anyhow!("queue {queue}: {e}"))?;
+    }
+    connection.close(200, "healthy".into()).await.ok();
+    Ok(())
+}
+
 /// Retries `connect` with backoff until it succeeds, or returns `None` on shutdown.
 async fn until_ready<T, F, Fut>(store: &str, stop: &mut Stop, max: Duration, mut connect: F) -> Option<T>
 where

@@ -153,3 +153,33 @@ async fn a_second_ticket_for_a_stored_seat_is_dead_lettered_not_stored() {
         .collect();
     assert_eq!(later_stored.len(), 1, "exactly one of the rivals is stored");
 }
+
+#[tokio::test]
+async fn redrive_moves_dead_letters_back_to_their_own_queue_only() {
+    let env = TestEnv::new();
+    env.declare_topology().await;
+    let consumers = TestConsumers::spawn(&env, Which::Mysql, &[]);
+    let mut newer: serde_json::Value = serde_json::from_str(&TicketEvent::to_json(&tickets(1)[0]).unwrap()).unwrap();
+    newer["v"] = 2.into();
+    env.publish_raw(&serde_json::to_vec(&newer).unwrap(), "from-the-future")
+        .await;
+    let mysql_dlq = format!("{}.dlq", env.mysql_queue());
+    eventually("the message dead-lettered", Duration::from_secs(20), || async {
+        (env.queue_depth(&mysql_dlq).await == 1).then_some(())
+    })
+    .await;
+    consumers.stop().await;
+
+    let settings = env.settings(&[]);
+    let moved = consumers::redrive::redrive(&settings.amqp, &env.mysql_queue(), u64::MAX)
+        .await
+        .unwrap();
+
+    assert_eq!(moved, 1);
+    assert_eq!(env.queue_depth(&mysql_dlq).await, 0);
+    let back = env.drain(&env.mysql_queue(), 1, Duration::from_secs(10)).await;
+    assert_eq!(back[0].message_id.as_deref(), Some("from-the-future"));
+    assert_eq!(back[0].body, newer);
+    // The DynamoDB queue got the original once (from the exchange) and nothing from the redrive.
+    assert_eq!(env.queue_depth(&env.dynamodb_queue()).await, 1);
+}

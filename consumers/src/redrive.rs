@@ -1,0 +1,58 @@
+//! `consumers redrive <mysql|dynamodb> [--limit N]`: moves dead-lettered messages back to
+//! their work queue once the cause is fixed (a consumer upgraded to read a new schema
+//! version, say).
+//!
+//! Each message is published to that store's queue only (through the default exchange, so
+//! the other store does not get it again) with a publisher confirm, and only then
+//! acknowledged in the DLQ: a crash mid-way duplicates at most one message, which the
+//! idempotent stores absorb. A message that is still poison comes back to the DLQ.
+
+use anyhow::Context;
+use infra::amqp::{self, Topology};
+use infra::config::AmqpSettings;
+use lapin::options::{BasicAckOptions, BasicGetOptions, BasicPublishOptions, ConfirmSelectOptions};
+use lapin::Confirmation;
+
+/// Moves up to `limit` messages from `queue`'s DLQ back to `queue`; returns how many.
+pub async fn redrive(settings: &AmqpSettings, queue: &str, limit: u64) -> anyhow::Result<u64> {
+    let connection = amqp::connect(settings, "ticketing-redrive")
+        .await
+        .context("Failed to connect to RabbitMQ")?;
+    let channel = connection.create_channel().await?;
+    channel.confirm_select(ConfirmSelectOptions::default()).await?;
+    let dlq = Topology::dead_letter_queue(queue);
+    let mut moved = 0;
+    while moved < limit {
+        let Some(message) = channel
+            .basic_get(dlq.as_str().into(), BasicGetOptions::default())
+            .await?
+        else {
+            break;
+        };
+        let delivery = message.delivery;
+        let mandatory = BasicPublishOptions {
+            mandatory: true,
+            ..Default::default()
+        };
+        let confirm = channel
+            .basic_publish(
+                "".into(),
+                queue.into(),
+                mandatory,
+                &delivery.data,
+                delivery.properties.clone(),
+            )
+            .await?
+            .await?;
+        anyhow::ensure!(
+            matches!(confirm, Confirmation::Ack(None)),
+            "the broker did not take the message back into {queue}; it stays in {dlq}"
+        );
+        channel
+            .basic_ack(delivery.delivery_tag, BasicAckOptions::default())
+            .await?;
+        moved += 1;
+    }
+    connection.close(200, "redrive done".into()).await.ok();
+    Ok(moved)
+}
