@@ -7,6 +7,7 @@
 pub mod error;
 pub mod health;
 pub mod purchase;
+pub mod query;
 pub mod relay;
 pub mod routes;
 pub mod startup;

@@ -8,12 +8,38 @@ use warp::{Filter, Rejection, Reply};
 
 use crate::error::{handle_rejection, BodyTooLarge, UnreadableBody, UnsupportedContentType};
 use crate::state::AppState;
-use crate::{health, purchase};
+use crate::{health, purchase, query};
+
+/// The OpenAPI 3 document of every route, served at `/api/v1/openapi.json`.
+pub const OPENAPI: &str = include_str!("../openapi.json");
+
+/// Every route, as `(method, OpenAPI path template)`. A test checks this table against the
+/// OpenAPI document both ways and sends a request to each entry.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("POST", "/api/v1/tickets"),
+    ("GET", "/api/v1/tickets"),
+    ("GET", "/api/v1/tickets/{ticketId}"),
+    ("GET", "/api/v1/tickets/count/{eventId}"),
+    ("GET", "/api/v1/tickets/money/{venueId}/{eventId}"),
+    ("GET", "/api/v1/events"),
+    ("GET", "/api/v1/events/{eventId}"),
+    ("GET", "/api/v1/events/{eventId}/seats"),
+    ("GET", "/api/v1/venues"),
+    ("GET", "/api/v1/venues/{venueId}"),
+    ("GET", "/api/v1/health"),
+    ("GET", "/api/v1/ready"),
+    ("GET", "/api/v1/openapi.json"),
+];
 
 /// Every route of the api, with errors answered as JSON.
 pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = Infallible> + Clone {
-    health::routes(state.clone())
-        .or(purchase::routes(state))
+    let openapi = warp::path!("api" / "v1" / "openapi.json")
+        .and(warp::get())
+        .map(|| warp::reply::with_header(OPENAPI, "content-type", "application/json"));
+    openapi
+        .or(health::routes(state.clone()))
+        .or(purchase::routes(state.clone()))
+        .or(query::routes(state))
         .recover(handle_rejection)
 }
 

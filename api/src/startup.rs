@@ -10,7 +10,6 @@ use infra::{seats, sql};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::purchase::seat_lock::SeatLock;
 use crate::relay::{BrokerHealth, Relay};
 use crate::routes::routes;
 use crate::state::AppState;
@@ -39,11 +38,6 @@ impl Application {
                 infra::config::redact(&settings.redis.url)
             )
         })?;
-        let seat_lock = SeatLock::new(redis, settings.redis.key_prefix.clone());
-        seat_lock
-            .load()
-            .await
-            .context("Failed to load the seat lock script into Redis")?;
 
         let (relay, broker) = if settings.relay.enabled {
             let health = BrokerHealth::default();
@@ -63,7 +57,13 @@ impl Application {
             .await
             .with_context(|| format!("Failed to bind {}", settings.http.bind))?;
         let local_addr = listener.local_addr()?;
-        let state = AppState::new(catalog, seat_lock, mysql, broker, settings.http.body_limit);
+        let prefix = settings.redis.key_prefix.clone();
+        let state = AppState::new(catalog, redis, prefix, mysql, broker, settings.http.body_limit);
+        state
+            .seat_lock()
+            .load()
+            .await
+            .context("Failed to load the seat lock script into Redis")?;
         Ok(Self {
             listener,
             local_addr,

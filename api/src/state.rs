@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use infra::catalog::Catalog;
 use mysql_async::Pool;
+use redis::aio::ConnectionManager;
 
 use crate::purchase::seat_lock::SeatLock;
 use crate::relay::BrokerHealth;
@@ -15,6 +16,8 @@ pub struct AppState(Arc<Inner>);
 struct Inner {
     catalog: Catalog,
     seat_lock: SeatLock,
+    redis: ConnectionManager,
+    key_prefix: String,
     mysql: Pool,
     broker: Option<BrokerHealth>,
     body_limit: u64,
@@ -24,14 +27,18 @@ impl AppState {
     /// State over live connections. `broker` is `None` when this instance runs no relay.
     pub fn new(
         catalog: Catalog,
-        seat_lock: SeatLock,
+        redis: ConnectionManager,
+        key_prefix: String,
         mysql: Pool,
         broker: Option<BrokerHealth>,
         body_limit: u64,
     ) -> Self {
+        let seat_lock = SeatLock::new(redis.clone(), key_prefix.clone());
         Self(Arc::new(Inner {
             catalog,
             seat_lock,
+            redis,
+            key_prefix,
             mysql,
             broker,
             body_limit,
@@ -46,6 +53,16 @@ impl AppState {
     /// The commit point of purchases.
     pub fn seat_lock(&self) -> &SeatLock {
         &self.0.seat_lock
+    }
+
+    /// A handle on the shared, multiplexed Redis connection.
+    pub fn redis(&self) -> ConnectionManager {
+        self.0.redis.clone()
+    }
+
+    /// The prefix of every Redis key.
+    pub fn key_prefix(&self) -> &str {
+        &self.0.key_prefix
     }
 
     /// The MySQL pool.

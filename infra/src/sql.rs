@@ -11,6 +11,11 @@ use crate::config::MysqlSettings;
 pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (1, "catalog", include_str!("../sql/0001_catalog.sql")),
     (2, "ticket", include_str!("../sql/0002_ticket.sql")),
+    (
+        3,
+        "ticket_venue_index",
+        include_str!("../sql/0003_ticket_venue_index.sql"),
+    ),
 ];
 
 /// A named server-side lock, so concurrent starts of the api and consumers migrate once.

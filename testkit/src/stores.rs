@@ -49,6 +49,26 @@ impl TestEnv {
             .collect()
     }
 
+    /// Writes `tickets` into the test database the way the SQL consumer does (the schema
+    /// must exist: an app or consumer of this environment has started).
+    pub async fn store_sql(&self, tickets: &[Ticket]) {
+        let settings = self.settings(&[]);
+        let pool = mysql_async::Pool::new(settings.mysql.url.as_str());
+        let store = consumers::mysql::MysqlStore::new(pool.clone());
+        for chunk in tickets.chunks(1000) {
+            let conflicts = consumers::store::Store::write(&store, chunk).await.unwrap();
+            assert!(conflicts.is_empty(), "{conflicts:?}");
+        }
+        pool.disconnect().await.ok();
+    }
+
+    /// A connection to the test database.
+    pub async fn mysql(&self) -> mysql_async::Conn {
+        mysql_async::Conn::from_url(self.settings(&[]).mysql.url.as_str())
+            .await
+            .unwrap()
+    }
+
     /// Every item of the test's DynamoDB tickets table, by ticket id.
     pub async fn dynamo_tickets(&self) -> HashMap<String, DynamoTicket> {
         let settings = self.settings(&[]);

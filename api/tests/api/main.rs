@@ -8,4 +8,5 @@
 
 mod bad_input;
 mod purchase;
+mod query;
 mod relay;

@@ -1,0 +1,154 @@
+//! The query controller: tickets from the MySQL read model, events and venues from the
+//! in-memory catalog, seat maps from Redis.
+
+mod catalog;
+pub mod params;
+mod seats;
+pub mod sql;
+mod tickets;
+
+use std::collections::HashMap;
+
+use warp::http::StatusCode;
+use warp::reply::Response;
+use warp::{Filter, Rejection, Reply};
+
+use crate::error::json_error;
+use crate::state::AppState;
+
+/// Why a query was not answered.
+#[derive(Debug, thiserror::Error)]
+pub enum QueryError {
+    /// A parameter is malformed or out of range.
+    #[error("`{name}` {message}")]
+    BadParameter {
+        /// The parameter.
+        name: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The resource does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// A store did not answer.
+    #[error("the {0} store is unavailable")]
+    Unavailable(&'static str, #[source] anyhow::Error),
+    /// A fault of ours.
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl QueryError {
+    /// A bad `name` parameter.
+    pub fn bad(name: &str, message: impl Into<String>) -> Self {
+        Self::BadParameter {
+            name: name.to_owned(),
+            message: message.into(),
+        }
+    }
+
+    /// The parameter at fault, if one is.
+    pub fn parameter(&self) -> Option<&str> {
+        match self {
+            Self::BadParameter { name, .. } => Some(name),
+            _ => None,
+        }
+    }
+
+    fn into_response(self) -> Response {
+        match &self {
+            Self::BadParameter { name, .. } => json_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_parameter",
+                &self.to_string(),
+                Some(name),
+            ),
+            Self::NotFound(message) => json_error(StatusCode::NOT_FOUND, "not_found", message, None),
+            Self::Unavailable(store, source) => {
+                tracing::warn!(store, error = format!("{source:#}"), "query refused: store unavailable");
+                json_error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", &self.to_string(), None)
+            }
+            Self::Unexpected(source) => {
+                tracing::error!(error = format!("{source:#}"), "query failed");
+                json_error(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error", None)
+            }
+        }
+    }
+}
+
+/// Answers `result` as JSON, or as the JSON error.
+fn respond<T: serde::Serialize>(result: Result<T, QueryError>) -> Response {
+    match result {
+        Ok(body) => warp::reply::json(&body).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+type Query = HashMap<String, String>;
+
+/// The query routes. Literal segments (`count`, `money`) come before `{ticketId}`.
+pub fn routes(state: AppState) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
+    let with_state = crate::routes::with_state(state);
+    let get = warp::get();
+    let query = warp::query::<Query>();
+    let count = warp::path!("api" / "v1" / "tickets" / "count" / String)
+        .and(get)
+        .and(with_state.clone())
+        .then(|event: String, s: AppState| async move { respond(tickets::count(&s, &event).await) });
+    let money =
+        warp::path!("api" / "v1" / "tickets" / "money" / String / String)
+            .and(get)
+            .and(with_state.clone())
+            .then(|venue: String, event: String, s: AppState| async move {
+                respond(tickets::money(&s, &venue, &event).await)
+            });
+    let ticket = warp::path!("api" / "v1" / "tickets" / String)
+        .and(get)
+        .and(with_state.clone())
+        .then(|id: String, s: AppState| async move { respond(tickets::one(&s, &id).await) });
+    let list = warp::path!("api" / "v1" / "tickets")
+        .and(get)
+        .and(query)
+        .and(with_state.clone())
+        .then(|q: Query, s: AppState| async move { respond(tickets::list(&s, q).await) });
+    let seats = warp::path!("api" / "v1" / "events" / String / "seats")
+        .and(get)
+        .and(query)
+        .and(with_state.clone())
+        .then(|event: String, q: Query, s: AppState| async move { respond(seats::map(&s, &event, q).await) });
+    let event = warp::path!("api" / "v1" / "events" / String)
+        .and(get)
+        .and(with_state.clone())
+        .map(|id: String, s: AppState| respond(catalog::event(&s, &id)));
+    let events = warp::path!("api" / "v1" / "events")
+        .and(get)
+        .and(query)
+        .and(with_state.clone())
+        .map(|q: Query, s: AppState| respond(catalog::events(&s, q)));
+    let venue = warp::path!("api" / "v1" / "venues" / String)
+        .and(get)
+        .and(with_state.clone())
+        .map(|id: String, s: AppState| respond(catalog::venue(&s, &id)));
+    let venues = warp::path!("api" / "v1" / "venues")
+        .and(get)
+        .and(query)
+        .and(with_state)
+        .map(|q: Query, s: AppState| respond(catalog::venues(&s, q)));
+    count
+        .or(money)
+        .unify()
+        .or(ticket)
+        .unify()
+        .or(list)
+        .unify()
+        .or(seats)
+        .unify()
+        .or(event)
+        .unify()
+        .or(events)
+        .unify()
+        .or(venue)
+        .unify()
+        .or(venues)
+        .unify()
+}

@@ -1,0 +1,44 @@
+//! Every SQL statement of the read path, in one place so a test can `EXPLAIN` each one and
+//! check it is served by an index (see `api/tests/api/query.rs`).
+
+/// The columns of a ticket, in the order [`super::tickets`] reads them.
+pub const TICKET_COLUMNS: &str = "ticket_id, venue_id, event_id, zone_id, row_label, col_label, \
+     CAST(price AS CHAR), DATE_FORMAT(created_on, '%Y-%m-%d %H:%i:%s.%f')";
+
+/// One ticket by id: the primary key.
+pub fn ticket_by_id() -> String {
+    format!("SELECT {TICKET_COLUMNS} FROM ticket WHERE ticket_id = ?")
+}
+
+/// Which filter a ticket page uses, and so which index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TicketFilter {
+    /// All tickets: the primary key.
+    All,
+    /// `eventId`: `idx_ticket_event (event_id, ticket_id)`.
+    Event,
+    /// `eventId` and `zoneId`: `idx_ticket_event_zone (event_id, zone_id, ticket_id)`.
+    EventZone,
+    /// `venueId`: `idx_ticket_venue (venue_id, ticket_id)`.
+    Venue,
+}
+
+/// A page of tickets after a cursor, in ticket id order. Binds: the filter values, the
+/// cursor (`''` for the first page) and the page size plus one (to know whether more remain).
+pub fn ticket_page(filter: TicketFilter) -> String {
+    // The index is named: left to itself the planner may take `uq_ticket_seat` (it also
+    // starts with event_id) and sort all of the event's tickets for every page.
+    let (index, condition) = match filter {
+        TicketFilter::All => ("PRIMARY", ""),
+        TicketFilter::Event => ("idx_ticket_event", "event_id = ? AND "),
+        TicketFilter::EventZone => ("idx_ticket_event_zone", "event_id = ? AND zone_id = ? AND "),
+        TicketFilter::Venue => ("idx_ticket_venue", "venue_id = ? AND "),
+    };
+    format!(
+        "SELECT {TICKET_COLUMNS} FROM ticket FORCE INDEX ({index}) WHERE {condition}ticket_id > ? ORDER BY ticket_id LIMIT ?"
+    )
+}
+
+/// Sold tickets and revenue per zone of one event: `idx_ticket_event_zone`.
+pub const SALES_BY_ZONE: &str =
+    "SELECT zone_id, COUNT(*), CAST(SUM(price) AS CHAR) FROM ticket WHERE event_id = ? GROUP BY zone_id ORDER BY zone_id";

@@ -1,0 +1,259 @@
+//! Tickets from the MySQL read model: one by id, pages by filter, counts and revenue.
+
+use std::collections::BTreeMap;
+
+use anyhow::Context;
+use chrono::NaiveDateTime;
+use infra::catalog::{Event, Price, Venue};
+use infra::ticket::Ticket;
+use mysql_async::prelude::Queryable;
+use mysql_async::Value;
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::params::{encode_cursor, parse_id, parse_ticket_id, Params};
+use super::sql::{self, TicketFilter};
+use super::{Query, QueryError};
+use crate::state::AppState;
+
+type Row = (String, String, String, u32, String, u32, String, String);
+
+/// `GET /api/v1/tickets/{ticketId}`.
+pub async fn one(state: &AppState, id: &str) -> Result<Ticket, QueryError> {
+    let id = parse_ticket_id(id)?;
+    let rows = fetch(state, sql::ticket_by_id(), vec![Value::from(id.to_string())]).await?;
+    rows.into_iter()
+        .next()
+        .ok_or_else(|| QueryError::NotFound(format!("there is no ticket {id}")))
+}
+
+/// A page of tickets and where the next one starts.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Page<T> {
+    /// The items, in a stable order.
+    pub items: Vec<T>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// `GET /api/v1/tickets?eventId=&venueId=&zoneId=&limit=&cursor=`: keyset pagination in
+/// ticket id order (sale order), so a walk returns each ticket once even while others
+/// are being added.
+pub async fn list(state: &AppState, query: Query) -> Result<Page<Ticket>, QueryError> {
+    let params = Params::new(query, &["eventId", "venueId", "zoneId", "limit", "cursor"])?;
+    let (event, venue, zone) = (params.id("eventId")?, params.id("venueId")?, params.positive("zoneId")?);
+    let limit = params.limit()?;
+    let after = match params.cursor()? {
+        Some(c) => Uuid::parse_str(&c)
+            .map_err(|_| QueryError::bad("cursor", "is not a cursor this API returned"))?
+            .to_string(),
+        None => String::new(),
+    };
+    let (filter, mut binds): (_, Vec<Value>) = match (event, venue, zone) {
+        (Some(event), venue, zone) => {
+            if let Some(venue) = venue {
+                let at_venue = state.catalog().event(&event).is_some_and(|e| e.venue_id == venue);
+                if !at_venue {
+                    return Ok(Page {
+                        items: Vec::new(),
+                        next_cursor: None,
+                    });
+                }
+            }
+            match zone {
+                Some(zone) => (TicketFilter::EventZone, vec![event.into(), zone.into()]),
+                None => (TicketFilter::Event, vec![event.into()]),
+            }
+        }
+        (None, _, Some(_)) => {
+            return Err(QueryError::bad(
+                "zoneId",
+                "needs `eventId`: zones belong to an event's venue",
+            ))
+        }
+        (None, Some(venue), None) => (TicketFilter::Venue, vec![venue.into()]),
+        (None, None, None) => (TicketFilter::All, Vec::new()),
+    };
+    binds.push(after.into());
+    binds.push((limit as u64 + 1).into());
+    let mut items = fetch(state, sql::ticket_page(filter), binds).await?;
+    let next_cursor = if items.len() > limit {
+        items.truncate(limit);
+        items.last().map(|t| encode_cursor(&t.ticket_id.to_string()))
+    } else {
+        None
+    };
+    Ok(Page { items, next_cursor })
+}
+
+/// Sold, capacity and remaining seats of one zone.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ZoneCount {
+    zone_id: u32,
+    sold: u64,
+    capacity: u64,
+    remaining: u64,
+}
+
+/// The answer of `GET /api/v1/tickets/count/{eventId}`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Count {
+    event_id: String,
+    venue_id: String,
+    sold: u64,
+    capacity: u64,
+    remaining: u64,
+    zones: Vec<ZoneCount>,
+}
+
+/// `GET /api/v1/tickets/count/{eventId}`: tickets stored in the read model, per zone.
+pub async fn count(state: &AppState, event_id: &str) -> Result<Count, QueryError> {
+    let (event, venue) = event_and_venue(state, None, event_id)?;
+    let sales = sales_by_zone(state, event).await?;
+    let zones: Vec<ZoneCount> = venue
+        .zones
+        .iter()
+        .map(|z| {
+            let sold = sales.get(&z.zone_id).map_or(0, |s| s.0);
+            ZoneCount {
+                zone_id: z.zone_id,
+                sold,
+                capacity: z.capacity(),
+                remaining: z.capacity().saturating_sub(sold),
+            }
+        })
+        .collect();
+    let (sold, capacity) = zones.iter().fold((0, 0), |(s, c), z| (s + z.sold, c + z.capacity));
+    Ok(Count {
+        event_id: event.event_id.clone(),
+        venue_id: venue.venue_id.clone(),
+        sold,
+        capacity,
+        remaining: capacity - sold.min(capacity),
+        zones,
+    })
+}
+
+/// Revenue of one zone.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ZoneRevenue {
+    zone_id: u32,
+    sold: u64,
+    revenue: Price,
+}
+
+/// The answer of `GET /api/v1/tickets/money/{venueId}/{eventId}`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Revenue {
+    venue_id: String,
+    event_id: String,
+    sold: u64,
+    /// Exact: summed by MySQL as DECIMAL, carried as cents, answered as a decimal string.
+    revenue: Price,
+    zones: Vec<ZoneRevenue>,
+}
+
+/// `GET /api/v1/tickets/money/{venueId}/{eventId}`.
+pub async fn money(state: &AppState, venue_id: &str, event_id: &str) -> Result<Revenue, QueryError> {
+    let (event, venue) = event_and_venue(state, Some(venue_id), event_id)?;
+    let sales = sales_by_zone(state, event).await?;
+    let zones: Vec<ZoneRevenue> = sales
+        .into_iter()
+        .map(|(zone_id, (sold, revenue))| ZoneRevenue { zone_id, sold, revenue })
+        .collect();
+    let sold = zones.iter().map(|z| z.sold).sum();
+    let revenue = Price::from_cents(zones.iter().map(|z| z.revenue.cents()).sum());
+    Ok(Revenue {
+        venue_id: venue.venue_id.clone(),
+        event_id: event.event_id.clone(),
+        sold,
+        revenue,
+        zones,
+    })
+}
+
+fn event_and_venue<'c>(
+    state: &'c AppState,
+    venue_id: Option<&str>,
+    event_id: &str,
+) -> Result<(&'c Event, &'c Venue), QueryError> {
+    let event_id = parse_id("eventId", event_id)?;
+    if let Some(venue_id) = venue_id {
+        let venue_id = parse_id("venueId", venue_id)?;
+        if state.catalog().venue(&venue_id).is_none() {
+            return Err(QueryError::NotFound(format!("there is no venue `{venue_id}`")));
+        }
+    }
+    let event = state
+        .catalog()
+        .event(&event_id)
+        .filter(|e| venue_id.is_none_or(|v| e.venue_id == v))
+        .ok_or_else(|| {
+            QueryError::NotFound(format!(
+                "there is no event `{event_id}`{}",
+                venue_id.map(|v| format!(" at `{v}`")).unwrap_or_default()
+            ))
+        })?;
+    let venue = state
+        .catalog()
+        .venue(&event.venue_id)
+        .context("the catalog lost a venue")?;
+    Ok((event, venue))
+}
+
+/// Sold tickets and revenue per zone.
+async fn sales_by_zone(state: &AppState, event: &Event) -> Result<BTreeMap<u32, (u64, Price)>, QueryError> {
+    let mut conn = connection(state).await?;
+    let rows: Vec<(u32, u64, String)> = conn
+        .exec(sql::SALES_BY_ZONE, (event.event_id.as_str(),))
+        .await
+        .map_err(|e| QueryError::Unavailable("mysql", e.into()))?;
+    rows.into_iter()
+        .map(|(zone, sold, revenue)| {
+            let revenue = revenue
+                .parse::<Price>()
+                .with_context(|| format!("MySQL summed zone {zone} to {revenue}"))?;
+            Ok((zone, (sold, revenue)))
+        })
+        .collect()
+}
+
+async fn connection(state: &AppState) -> Result<mysql_async::Conn, QueryError> {
+    state
+        .mysql()
+        .get_conn()
+        .await
+        .map_err(|e| QueryError::Unavailable("mysql", e.into()))
+}
+
+async fn fetch(state: &AppState, statement: String, binds: Vec<Value>) -> Result<Vec<Ticket>, QueryError> {
+    let mut conn = connection(state).await?;
+    let rows: Vec<Row> = conn
+        .exec(statement, binds)
+        .await
+        .map_err(|e| QueryError::Unavailable("mysql", e.into()))?;
+    rows.into_iter()
+        .map(ticket)
+        .collect::<anyhow::Result<_>>()
+        .map_err(QueryError::from)
+}
+
+fn ticket((id, venue_id, event_id, zone_id, row, column, price, created): Row) -> anyhow::Result<Ticket> {
+    let created = NaiveDateTime::parse_from_str(&created, "%Y-%m-%d %H:%M:%S%.f").context("created_on")?;
+    Ok(Ticket {
+        ticket_id: Uuid::parse_str(&id).context("ticket_id")?,
+        venue_id,
+        event_id,
+        zone_id,
+        row,
+        column,
+        price: price.parse().context("price")?,
+        created_on: created.and_utc(),
+    })
+}
