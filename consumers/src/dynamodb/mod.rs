@@ -2,4 +2,4 @@
 
 mod store;
 
-pub use store::DynamoDbStore;
+pub use store::{seat_key, ticket_item, DynamoDbStore};

@@ -1,0 +1,356 @@
+//! `loadtest`: the contention benchmark's command line. See `lib.rs` and the README.
+
+use std::fmt::Write as _;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use infra::config::Settings;
+use loadtest::report::{latency_svg, Summary};
+use loadtest::{fire, purchase_run, Requests, Workload};
+
+#[derive(Parser)]
+#[command(about = "Contention benchmark of the ticketing api")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Fire the purchase workload, then check both stores (exit 1 on any violation).
+    Run {
+        #[command(flatten)]
+        target: Target,
+        #[command(flatten)]
+        workload: WorkloadArgs,
+        /// Skip waiting for the consumers and checking the stores.
+        #[arg(long)]
+        no_verify: bool,
+        /// Longest wait for the consumers to store every ticket.
+        #[arg(long, default_value_t = 600)]
+        drain_timeout_secs: u64,
+        /// Write the summary as JSON here.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
+    /// Fire `GET /api/v1/health` (the HTTP ceiling of the server) the same way.
+    Baseline {
+        #[command(flatten)]
+        target: Target,
+        /// Requests to send.
+        #[arg(long, default_value_t = 100_000)]
+        requests: usize,
+    },
+    /// Write the workload as JSON-ready CSV for the JMeter plan.
+    Csv {
+        #[command(flatten)]
+        workload: WorkloadArgs,
+        /// Output file.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Each duplicate ratio from a reset stack, with a baseline right before each; writes
+    /// results.json, results.md and latency.svg into `out`.
+    Bench {
+        #[command(flatten)]
+        target: Target,
+        #[command(flatten)]
+        workload: WorkloadArgs,
+        /// Duplicate ratios to run.
+        #[arg(long, value_delimiter = ',', default_value = "0.1,0.5,1.1")]
+        ratios: Vec<f64>,
+        /// Output directory.
+        #[arg(long, default_value = "bench-results")]
+        out: PathBuf,
+    },
+    /// Consumer drain rate against raw batched writes, per store.
+    Drain {
+        /// Tickets written each way.
+        #[arg(long, default_value_t = 20_000)]
+        tickets: usize,
+        /// Tickets per batch.
+        #[arg(long, default_value_t = 250)]
+        batch: usize,
+        /// Batches in flight (consumer workers).
+        #[arg(long, default_value_t = 2)]
+        concurrency: usize,
+        /// Write the figures as Markdown here.
+        #[arg(long)]
+        markdown: Option<PathBuf>,
+    },
+}
+
+#[derive(Args, Clone)]
+struct Target {
+    /// Base URL of the api.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    url: String,
+    /// Keep-alive connections.
+    #[arg(long, default_value_t = 1000)]
+    connections: usize,
+    /// Hide the progress bar.
+    #[arg(long)]
+    quiet: bool,
+}
+
+impl Target {
+    fn addr(&self) -> anyhow::Result<SocketAddr> {
+        let host = self
+            .url
+            .strip_prefix("http://")
+            .context("--url must start with http://")?
+            .trim_end_matches('/');
+        host.to_socket_addrs()?
+            .next()
+            .with_context(|| format!("{host} resolves to nothing"))
+    }
+}
+
+#[derive(Args, Clone)]
+struct WorkloadArgs {
+    #[arg(long, default_value = "Venue1")]
+    venue: String,
+    #[arg(long, default_value = "Event1")]
+    event: String,
+    #[arg(long, default_value_t = 100)]
+    zones: u32,
+    #[arg(long, default_value_t = 26)]
+    rows: u32,
+    #[arg(long, default_value_t = 30)]
+    cols: u32,
+    /// Duplicates as a share of the seats (0.1 = 10 %).
+    #[arg(long, default_value_t = 0.1)]
+    duplicates: f64,
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+}
+
+impl WorkloadArgs {
+    fn workload(&self) -> Workload {
+        Workload {
+            venue: self.venue.clone(),
+            event: self.event.clone(),
+            zones: self.zones,
+            rows: self.rows,
+            cols: self.cols,
+            duplicates: self.duplicates,
+            seed: self.seed,
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    infra::telemetry::init();
+    match run(Cli::parse()).await {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("loadtest: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Ok(false) when an invariant was violated.
+async fn run(cli: Cli) -> anyhow::Result<bool> {
+    match cli.command {
+        Command::Run {
+            target,
+            workload,
+            no_verify,
+            drain_timeout_secs,
+            json,
+        } => {
+            let settings = Settings::from_env()?;
+            let verify = (!no_verify).then_some((&settings, Duration::from_secs(drain_timeout_secs)));
+            let outcome = purchase_run(
+                target.addr()?,
+                &workload.workload(),
+                target.connections,
+                verify,
+                !target.quiet,
+            )
+            .await?;
+            let summary = Summary::new("purchase", target.connections, &outcome.measured);
+            println!("{}", summary.text());
+            if let Some(path) = json {
+                std::fs::write(path, serde_json::to_vec_pretty(&summary)?)?;
+            }
+            Ok(report_verdict(outcome.verdict.as_ref()))
+        }
+        Command::Baseline { target, requests } => {
+            let measured = fire(
+                target.addr()?,
+                "/api/v1/health",
+                Requests::Get(requests),
+                target.connections,
+                !target.quiet,
+            )
+            .await?;
+            println!("{}", Summary::new("baseline", target.connections, &measured).text());
+            Ok(measured.failed == 0 && measured.statuses.keys().all(|s| *s == 200))
+        }
+        Command::Csv { workload, out } => {
+            let lines = workload.workload().write_csv(std::fs::File::create(&out)?)?;
+            eprintln!("wrote {lines} requests to {}", out.display());
+            Ok(true)
+        }
+        Command::Bench {
+            target,
+            workload,
+            ratios,
+            out,
+        } => bench(&target, &workload, &ratios, &out).await,
+        Command::Drain {
+            tickets,
+            batch,
+            concurrency,
+            markdown,
+        } => {
+            let settings = Settings::from_env()?;
+            let figures = loadtest::drain::drain_bench(&settings, tickets, batch, concurrency).await?;
+            let mut md = String::from(
+                "| store | tickets | raw batched writes/s | consumer drain/s | drain / raw |\n|---|---|---|---|---|\n",
+            );
+            for f in &figures {
+                let _ = writeln!(
+                    md,
+                    "| {} | {} | {:.0} | {:.0} | {:.2} |",
+                    f.store, f.tickets, f.raw_per_sec, f.drain_per_sec, f.ratio
+                );
+            }
+            print!("{md}");
+            if let Some(path) = markdown {
+                std::fs::write(path, md)?;
+            }
+            Ok(true)
+        }
+    }
+}
+
+fn report_verdict(verdict: Option<&loadtest::Verdict>) -> bool {
+    let Some(verdict) = verdict else { return true };
+    println!(
+        "stores: {} tickets in MySQL, {} in DynamoDB, drained {:.2} s after the load",
+        verdict.mysql,
+        verdict.dynamodb,
+        verdict.drain.map_or(f64::NAN, |d| d.as_secs_f64())
+    );
+    for violation in &verdict.violations {
+        println!("VIOLATION: {violation}");
+    }
+    if verdict.violations.is_empty() {
+        println!("all invariants hold: every seat sold once, every ticket once in each store, no 5xx");
+    }
+    verdict.violations.is_empty()
+}
+
+async fn bench(target: &Target, args: &WorkloadArgs, ratios: &[f64], out: &std::path::Path) -> anyhow::Result<bool> {
+    std::fs::create_dir_all(out)?;
+    let settings = Settings::from_env()?;
+    let addr = target.addr()?;
+    let mut rows = Vec::new();
+    let mut histograms = Vec::new();
+    let mut all_hold = true;
+    for ratio in ratios {
+        let workload = Workload {
+            duplicates: *ratio,
+            ..args.workload()
+        };
+        infra::reset::reset(&settings)
+            .await
+            .context("Failed to reset the stack")?;
+        let requests = workload.requests().len();
+        let baseline = fire(
+            addr,
+            "/api/v1/health",
+            Requests::Get(requests),
+            target.connections,
+            !target.quiet,
+        )
+        .await?;
+        let outcome = purchase_run(
+            addr,
+            &workload,
+            target.connections,
+            Some((&settings, Duration::from_secs(600))),
+            !target.quiet,
+        )
+        .await?;
+        let purchase = Summary::new(
+            &format!("purchase {:.0}% duplicates", ratio * 100.0),
+            target.connections,
+            &outcome.measured,
+        );
+        let base = Summary::new("baseline", target.connections, &baseline);
+        println!("{}\n{}", base.text(), purchase.text());
+        all_hold &= report_verdict(outcome.verdict.as_ref());
+        let verdict = outcome.verdict.as_ref();
+        rows.push(serde_json::json!({
+            "duplicates": ratio,
+            "baseline": base,
+            "purchase": purchase,
+            "ratio_to_baseline": purchase.throughput / base.throughput,
+            "drain_seconds": verdict.and_then(|v| v.drain).map(|d| d.as_secs_f64()),
+            "violations": verdict.map(|v| v.violations.clone()).unwrap_or_default(),
+        }));
+        histograms.push((format!("purchase {:.0}%", ratio * 100.0), outcome.measured.latency));
+        if *ratio == ratios[0] {
+            histograms.push(("baseline (no-op GET)".to_owned(), baseline.latency));
+        }
+    }
+    std::fs::write(out.join("results.json"), serde_json::to_vec_pretty(&rows)?)?;
+    let series: Vec<(&str, &hdrhistogram::Histogram<u64>)> = histograms.iter().map(|(n, h)| (n.as_str(), h)).collect();
+    std::fs::write(out.join("latency.svg"), latency_svg(&series))?;
+    std::fs::write(out.join("results.md"), markdown(&rows))?;
+    Ok(all_hold)
+}
+
+fn markdown(rows: &[serde_json::Value]) -> String {
+    let mut md = String::from(
+        "| duplicates | requests | purchase req/s | no-op req/s | purchase / no-op | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | 201 | 409 | other | drain s | invariants |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+    );
+    for row in rows {
+        let p = &row["purchase"];
+        let latency = |i: usize| p["latency_ms"][i][1].as_f64().unwrap_or(f64::NAN);
+        let status = |code: &str| {
+            p["statuses"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|s| s[0] == code)
+                .map(|s| s[1].as_u64().unwrap_or(0))
+                .sum::<u64>()
+        };
+        let total = p["requests"].as_u64().unwrap_or(0);
+        let other = total - status("201") - status("409");
+        let violations = row["violations"].as_array().map_or(0, Vec::len);
+        let _ = writeln!(
+            md,
+            "| {:.0} % | {} | {:.0} | {:.0} | {:.2} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {} | {} | {} | {:.1} | {} |",
+            row["duplicates"].as_f64().unwrap_or(0.0) * 100.0,
+            total,
+            p["throughput"].as_f64().unwrap_or(0.0),
+            row["baseline"]["throughput"].as_f64().unwrap_or(0.0),
+            row["ratio_to_baseline"].as_f64().unwrap_or(0.0),
+            latency(0),
+            latency(1),
+            latency(2),
+            latency(3),
+            latency(4),
+            status("201"),
+            status("409"),
+            other,
+            row["drain_seconds"].as_f64().unwrap_or(f64::NAN),
+            if violations == 0 { "all hold".to_owned() } else { format!("{violations} VIOLATED") },
+        );
+    }
+    md
+}

@@ -1,0 +1,191 @@
+//! After a run: wait for the consumers to drain, then check every invariant from the stores
+//! themselves. Assumes the event had no sales before the run (`scripts/reset.sh`).
+
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use aws_sdk_dynamodb::types::{AttributeValue, Select};
+use infra::config::Settings;
+use mysql_async::prelude::Queryable;
+
+use crate::fire::Measured;
+use crate::workload::{Seat, Workload};
+
+/// What the check found.
+#[derive(Debug, Default)]
+pub struct Verdict {
+    /// Every broken invariant, as a sentence. Empty means all held.
+    pub violations: Vec<String>,
+    /// From the end of the load until both stores held every sold ticket.
+    pub drain: Option<Duration>,
+    /// Tickets of the event in MySQL.
+    pub mysql: usize,
+    /// Tickets of the event in DynamoDB.
+    pub dynamodb: usize,
+}
+
+/// Checks the answers of a run, then the stores.
+pub async fn verify(
+    settings: &Settings,
+    workload: &Workload,
+    requests: &[Seat],
+    measured: &Measured,
+    drain_timeout: Duration,
+) -> anyhow::Result<Verdict> {
+    let mut verdict = Verdict::default();
+    let mut violation = |text: String| verdict.violations.push(text);
+    let status = |code: u16| measured.statuses.get(&code).copied().unwrap_or(0);
+    let others: u64 = measured
+        .statuses
+        .iter()
+        .filter(|(c, _)| !matches!(c, 201 | 409))
+        .map(|(_, n)| n)
+        .sum();
+    if others > 0 || measured.failed > 0 {
+        violation(format!(
+            "{others} answers other than 201/409 ({:?}) and {} without answer",
+            measured.statuses, measured.failed
+        ));
+    }
+    let mut sold_seats: HashMap<Seat, usize> = HashMap::new();
+    for (index, _) in &measured.sold {
+        *sold_seats.entry(requests[*index]).or_default() += 1;
+    }
+    if let Some((seat, n)) = sold_seats.iter().find(|(_, n)| **n > 1) {
+        violation(format!("seat {seat:?} was sold {n} times"));
+    }
+    if sold_seats.len() as u64 != workload.seats() {
+        violation(format!("{} of {} seats were sold", sold_seats.len(), workload.seats()));
+    }
+    let expected_conflicts = requests.len() as u64 - workload.seats();
+    if status(409) != expected_conflicts {
+        violation(format!(
+            "{} answers were 409, expected requests - seats = {expected_conflicts}",
+            status(409)
+        ));
+    }
+
+    let sold: HashSet<&str> = measured.sold.iter().map(|(_, id)| id.as_str()).collect();
+    let mysql = mysql_async::Pool::new(settings.mysql.url.as_str());
+    let dynamodb = infra::dynamodb::connect(&settings.dynamodb).await;
+    let started = Instant::now();
+    loop {
+        verdict.mysql = mysql_count(&mysql, &workload.event).await?;
+        verdict.dynamodb = dynamodb_count(&dynamodb, settings, &workload.event).await?;
+        if verdict.mysql >= sold.len() && verdict.dynamodb >= sold.len() {
+            verdict.drain = Some(started.elapsed());
+            break;
+        }
+        if started.elapsed() > drain_timeout {
+            verdict.violations.push(format!(
+                "after {drain_timeout:?}: {} of {} tickets in MySQL, {} in DynamoDB",
+                verdict.mysql,
+                sold.len(),
+                verdict.dynamodb
+            ));
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+
+    let rows: Vec<(String, u32, String, u32)> = mysql
+        .get_conn()
+        .await?
+        .exec(
+            "SELECT ticket_id, zone_id, row_label, col_label FROM ticket WHERE event_id = ?",
+            (&workload.event,),
+        )
+        .await?;
+    let mysql_ids: HashSet<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+    let mysql_seats: HashSet<(u32, &str, u32)> = rows.iter().map(|r| (r.1, r.2.as_str(), r.3)).collect();
+    compare("MySQL", &sold, &mysql_ids, rows.len(), &mut verdict.violations);
+    if mysql_seats.len() != rows.len() {
+        verdict.violations.push(format!(
+            "MySQL holds {} tickets for {} seats",
+            rows.len(),
+            mysql_seats.len()
+        ));
+    }
+    let items = dynamodb_ids(&dynamodb, settings, &workload.event).await?;
+    let dynamodb_ids: HashSet<&str> = items.iter().map(String::as_str).collect();
+    compare("DynamoDB", &sold, &dynamodb_ids, items.len(), &mut verdict.violations);
+    mysql.disconnect().await.ok();
+    Ok(verdict)
+}
+
+/// Every sold ticket is in the store exactly once, and nothing else is.
+fn compare(store: &str, sold: &HashSet<&str>, stored: &HashSet<&str>, rows: usize, violations: &mut Vec<String>) {
+    let missing = sold.difference(stored).count();
+    let unknown = stored.difference(sold).count();
+    if missing > 0 || unknown > 0 || rows != stored.len() {
+        violations.push(format!(
+            "{store}: {missing} sold tickets missing, {unknown} tickets never answered 201, {} stored twice",
+            rows - stored.len()
+        ));
+    }
+}
+
+async fn mysql_count(pool: &mysql_async::Pool, event: &str) -> anyhow::Result<usize> {
+    let count: Option<u64> = pool
+        .get_conn()
+        .await
+        .context("Failed to connect to MySQL")?
+        .exec_first("SELECT COUNT(*) FROM ticket WHERE event_id = ?", (event,))
+        .await?;
+    Ok(count.unwrap_or(0) as usize)
+}
+
+async fn dynamodb_count(client: &aws_sdk_dynamodb::Client, settings: &Settings, event: &str) -> anyhow::Result<usize> {
+    let mut count = 0;
+    let mut start = None;
+    loop {
+        let page = client
+            .query()
+            .table_name(&settings.dynamodb.table)
+            .index_name(infra::dynamodb::EVENT_INDEX)
+            .key_condition_expression("eventId = :e")
+            .expression_attribute_values(":e", AttributeValue::S(event.to_owned()))
+            .select(Select::Count)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .context("Failed to count DynamoDB items")?;
+        count += page.count() as usize;
+        start = page.last_evaluated_key().cloned();
+        if start.is_none() {
+            return Ok(count);
+        }
+    }
+}
+
+async fn dynamodb_ids(
+    client: &aws_sdk_dynamodb::Client,
+    settings: &Settings,
+    event: &str,
+) -> anyhow::Result<Vec<String>> {
+    let mut ids = Vec::new();
+    let mut start = None;
+    loop {
+        let page = client
+            .query()
+            .table_name(&settings.dynamodb.table)
+            .index_name(infra::dynamodb::EVENT_INDEX)
+            .key_condition_expression("eventId = :e")
+            .expression_attribute_values(":e", AttributeValue::S(event.to_owned()))
+            .projection_expression("ticketId")
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .context("Failed to read DynamoDB items")?;
+        ids.extend(
+            page.items()
+                .iter()
+                .filter_map(|i| i.get("ticketId")?.as_s().ok().cloned()),
+        );
+        start = page.last_evaluated_key().cloned();
+        if start.is_none() {
+            return Ok(ids);
+        }
+    }
+}
