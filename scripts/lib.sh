@@ -125,9 +125,24 @@ start_bg() {
   fi
   # stdin from /dev/null and no inherited stdout: a CI runner waiting for its pipe to close
   # must not wait for a daemon.
+  # A server with 1,000 clients needs more descriptors than the common soft limit of 1,024.
+  ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
   nohup "$@" >"$RUN_DIR/$name.log" 2>&1 </dev/null &
   echo $! >"$RUN_DIR/$name.pid"
   log "$name started (pid $!, log $RUN_DIR/$name.log)"
+}
+
+# The asynchronous tier (the consumers, DynamoDB Local) runs at a lower CPU priority: on one
+# machine, during a sale burst, the api and Redis (the path a buyer waits on) get the CPU
+# first, the outbox and the queues absorb the backlog, and the tier catches up right after.
+# Deployed on separate machines (terraform/) the question does not arise. ASYNC_TIER_NICE=0
+# gives every process the same priority.
+ASYNC_TIER_NICE=${ASYNC_TIER_NICE:-10}
+nice_of() {
+  case $1 in
+    consumers | dynamodb) echo "$ASYNC_TIER_NICE" ;;
+    *) echo 0 ;;
+  esac
 }
 
 # start_bin NAME ARGS...: starts $ROOT/target/release/NAME ARGS (see start_bg).
@@ -142,7 +157,7 @@ start_bin() {
     fi
   fi
   # NO_COLOR: the log is a file, not a terminal (tracing's output honours it).
-  start_bg "$name" env NO_COLOR=1 "$ROOT/target/release/$name" "$@"
+  start_bg "$name" nice -n "$(nice_of "$name")" env NO_COLOR=1 "$ROOT/target/release/$name" "$@"
 }
 
 # stop_pid_file NAME: SIGTERM the process of RUN_DIR/NAME.pid, SIGKILL it if it is still
@@ -314,7 +329,7 @@ ensure_dynamodb_local() {
   jar=$(dynamodb_jar)
   # -sharedDb: one database whatever the access key and region of the client. It writes a
   # dynamodb-local-metadata.json into its working directory, hence the cd.
-  (cd "$RUN_DIR" && start_bg dynamodb java "-Djava.library.path=$(dirname "$jar")/DynamoDBLocal_lib" \
+  (cd "$RUN_DIR" && start_bg dynamodb nice -n "$(nice_of dynamodb)" java "-Djava.library.path=$(dirname "$jar")/DynamoDBLocal_lib" \
     -jar "$jar" -sharedDb -inMemory -disableTelemetry -port 8000)
   wait_until 60 dynamodb_answers || {
     tail -n 20 "$RUN_DIR/dynamodb.log" >&2

@@ -3,6 +3,10 @@
 # Redis, the queues, the tickets in MySQL and DynamoDB; then reloads the catalog. The work is
 # done by `api reset`; this script makes sure the services run and the binary exists.
 # Extra arguments go to `api reset`.
+#
+# The api and the consumers that scripts/up.sh started are stopped first and started again
+# after: otherwise events already read by the relay, or messages already prefetched by a
+# consumer, would be written after the wipe.
 set -euo pipefail
 # shellcheck source=lib.sh source-path=SCRIPTDIR
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -15,5 +19,19 @@ if [[ ! -x $api ]]; then
   (cd "$ROOT" && cargo build --release -p api)
 fi
 
+running=()
+for entry in "${BINARIES[@]}"; do
+  name=${entry%% *}
+  pid_alive "$name" && running+=("$entry")
+done
+for ((i = ${#running[@]} - 1; i >= 0; i--)); do
+  stop_pid_file "${running[i]%% *}"
+done
+
 log "resetting the local stack"
 "$api" reset "$@"
+
+for entry in "${running[@]}"; do
+  read -ra cmd <<<"$entry"
+  start_bin "${cmd[@]}"
+done

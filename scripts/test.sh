@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # The test command: makes sure the local services run (installing them where missing), then
-# checks formatting, runs clippy with warnings as errors, and runs every test. Exits non-zero
+# checks formatting, runs clippy with warnings as errors, runs every test (unit, integration,
+# and the loadtest's invariant check at a small scale), runs the JMeter plan for a few
+# seconds against a local api, and checks the deployment files offline (terraform fmt,
+# checkov, compose config; docker build where an engine runs). Exits non-zero
 # on the first failure. Extra arguments go to `cargo test`, e.g. `scripts/test.sh -p api` or
 # `scripts/test.sh -- --nocapture`.
 set -euo pipefail
@@ -31,4 +34,9 @@ step "services" ensure_services
 step "cargo fmt" cargo fmt --all --check
 step "cargo clippy" cargo clippy --workspace --all-targets -- -D warnings
 step "cargo test" cargo test "${test_args[@]}" "$@"
+# The whole-suite checks only when no narrower selection was asked for.
+if (($# == 0)); then
+  step "jmeter plan" "$ROOT/scripts/check-jmeter.sh"
+  step "deployment (offline)" "$ROOT/scripts/check-deploy.sh"
+fi
 printf '\n===== all checks passed =====\n'

@@ -7,6 +7,11 @@ use anyhow::Context;
 use api::startup::Application;
 use infra::config::Settings;
 
+// glibc's allocator was a sixth of the purchase path's CPU in profiles; mimalloc's
+// thread-local free lists take most of that away.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     infra::telemetry::init();

@@ -10,6 +10,11 @@ use consumers::startup::{run, Which};
 use infra::config::Settings;
 use tokio::sync::watch;
 
+// glibc's allocator was a sixth of the purchase path's CPU in profiles; mimalloc's
+// thread-local free lists take most of that away.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     infra::telemetry::init();

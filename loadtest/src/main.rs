@@ -309,7 +309,37 @@ async fn bench(target: &Target, args: &WorkloadArgs, ratios: &[f64], out: &std::
     let series: Vec<(&str, &hdrhistogram::Histogram<u64>)> = histograms.iter().map(|(n, h)| (n.as_str(), h)).collect();
     std::fs::write(out.join("latency.svg"), latency_svg(&series))?;
     std::fs::write(out.join("results.md"), markdown(&rows))?;
+    std::fs::write(out.join("targets.md"), targets(&rows))?;
     Ok(all_hold)
+}
+
+/// The original system's best throughput, requests/s.
+const ORIGINAL_RPS: f64 = 6192.0;
+
+fn targets(rows: &[serde_json::Value]) -> String {
+    let mut md = String::from(
+        "| duplicates | purchase / no-op >= 0.5 | p99 <= 50 ms | >= 30,960 req/s (5 x original) | x original | invariants |\n\
+         |---|---|---|---|---|---|\n",
+    );
+    let verdict = |ok: bool, value: String| format!("{} ({value})", if ok { "met" } else { "**missed**" });
+    for row in rows {
+        let p = &row["purchase"];
+        let ratio = row["ratio_to_baseline"].as_f64().unwrap_or(0.0);
+        let p99 = p["latency_ms"][2][1].as_f64().unwrap_or(f64::INFINITY);
+        let rps = p["throughput"].as_f64().unwrap_or(0.0);
+        let held = row["violations"].as_array().is_some_and(Vec::is_empty);
+        let _ = writeln!(
+            md,
+            "| {:.0} % | {} | {} | {} | {:.1} | {} |",
+            row["duplicates"].as_f64().unwrap_or(0.0) * 100.0,
+            verdict(ratio >= 0.5, format!("{ratio:.2}")),
+            verdict(p99 <= 50.0, format!("{p99:.1} ms")),
+            verdict(rps >= 5.0 * ORIGINAL_RPS, format!("{rps:.0}")),
+            rps / ORIGINAL_RPS,
+            if held { "all hold" } else { "**violated**" },
+        );
+    }
+    md
 }
 
 fn markdown(rows: &[serde_json::Value]) -> String {

@@ -11,7 +11,15 @@ use mysql_async::prelude::Queryable;
 use testkit::{TestApp, TestConsumers, TestEnv};
 
 fn hall5() -> Workload {
-    Workload { venue: "Hall5".into(), event: "Event8".into(), zones: 1, rows: 20, cols: 25, duplicates: 0.5, seed: 7 }
+    Workload {
+        venue: "Hall5".into(),
+        event: "Event8".into(),
+        zones: 1,
+        rows: 20,
+        cols: 25,
+        duplicates: 0.5,
+        seed: 7,
+    }
 }
 
 #[tokio::test]
@@ -24,7 +32,9 @@ async fn a_small_contention_run_keeps_every_invariant_and_a_lost_ticket_is_caugh
     let addr = app.address.trim_start_matches("http://").parse().unwrap();
     let workload = hall5();
 
-    let outcome = purchase_run(addr, &workload, 50, Some((&settings, Duration::from_secs(60))), false).await.unwrap();
+    let outcome = purchase_run(addr, &workload, 50, Some((&settings, Duration::from_secs(60))), false)
+        .await
+        .unwrap();
 
     let verdict = outcome.verdict.unwrap();
     assert!(verdict.violations.is_empty(), "{:?}", verdict.violations);
@@ -34,12 +44,28 @@ async fn a_small_contention_run_keeps_every_invariant_and_a_lost_ticket_is_caugh
 
     // The check must be able to fail: lose one ticket from MySQL and look again.
     let mut conn = env.mysql().await;
-    conn.exec_drop("DELETE FROM ticket WHERE ticket_id = ?", (outcome.measured.sold[0].1.as_str(),)).await.unwrap();
+    conn.exec_drop(
+        "DELETE FROM ticket WHERE ticket_id = ?",
+        (outcome.measured.sold[0].1.as_str(),),
+    )
+    .await
+    .unwrap();
     drop(conn);
     let requests = workload.requests();
-    let again = verify::verify(&settings, &workload, &requests, &outcome.measured, Duration::from_secs(1)).await.unwrap();
+    let again = verify::verify(
+        &settings,
+        &workload,
+        &requests,
+        &outcome.measured,
+        Duration::from_secs(1),
+    )
+    .await
+    .unwrap();
     assert!(
-        again.violations.iter().any(|v| v.contains("MySQL: 1 sold tickets missing")),
+        again
+            .violations
+            .iter()
+            .any(|v| v.contains("MySQL: 1 sold tickets missing")),
         "{:?}",
         again.violations
     );

@@ -10,7 +10,7 @@ use bytes::Bytes;
 use infra::ticket::{Ticket, TicketEvent};
 use warp::http::{header, StatusCode};
 use warp::reply::Response;
-use warp::{Filter, Rejection, Reply};
+use warp::{Filter, Rejection};
 
 use crate::error::json_error;
 use crate::routes::{json_body, with_state};
@@ -26,7 +26,7 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (Response,), Error = Rej
         .and(with_state(state))
         .then(|body: Bytes, state: AppState| async move {
             match purchase(&state, &body).await {
-                Ok(ticket) => created(&ticket),
+                Ok(sold) => created(sold),
                 Err(err) => err.into_response(),
             }
         })
@@ -84,9 +84,19 @@ impl PurchaseError {
     }
 }
 
+/// A sold seat: the ticket, and its JSON as answered (serialized once, also the basis of
+/// the event body).
+#[derive(Debug)]
+pub struct Sold {
+    /// The ticket.
+    pub ticket: Ticket,
+    /// `ticket` as JSON.
+    pub json: String,
+}
+
 /// Sells the seat named by `body`.
 #[tracing::instrument(level = "debug", skip_all, fields(event_id, ticket_id))]
-pub async fn purchase(state: &AppState, body: &[u8]) -> Result<Ticket, PurchaseError> {
+pub async fn purchase(state: &AppState, body: &[u8]) -> Result<Sold, PurchaseError> {
     let request = request::parse(body)?;
     let seat = request::resolve(&request, state.catalog())?;
     let ticket = Ticket::issue(
@@ -100,9 +110,10 @@ pub async fn purchase(state: &AppState, body: &[u8]) -> Result<Ticket, PurchaseE
     let span = tracing::Span::current();
     span.record("event_id", seat.event.event_id.as_str());
     span.record("ticket_id", tracing::field::display(ticket.ticket_id));
-    let event = TicketEvent::to_json(&ticket).map_err(anyhow::Error::from)?;
+    let json = serde_json::to_string(&ticket).map_err(anyhow::Error::from)?;
+    let event = TicketEvent::from_ticket_json(&json);
     match state.seat_lock().sell(&seat, &ticket, &event).await {
-        Ok(Outcome::Sold) => Ok(ticket),
+        Ok(Outcome::Sold) => Ok(Sold { ticket, json }),
         Ok(Outcome::Taken) => Err(PurchaseError::Taken {
             event_id: ticket.event_id,
             zone_id: ticket.zone_id,
@@ -130,10 +141,16 @@ fn is_unavailable(e: &redis::RedisError) -> bool {
         })
 }
 
-fn created(ticket: &Ticket) -> Response {
-    let mut response = warp::reply::with_status(warp::reply::json(ticket), StatusCode::CREATED).into_response();
-    if let Ok(location) = header::HeaderValue::from_str(&format!("/api/v1/tickets/{}", ticket.ticket_id)) {
-        response.headers_mut().insert(header::LOCATION, location);
+fn created(sold: Sold) -> Response {
+    let mut response = Response::new(sold.json.into());
+    *response.status_mut() = StatusCode::CREATED;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/json"),
+    );
+    if let Ok(location) = header::HeaderValue::from_str(&format!("/api/v1/tickets/{}", sold.ticket.ticket_id)) {
+        headers.insert(header::LOCATION, location);
     }
     response
 }

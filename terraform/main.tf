@@ -1,0 +1,304 @@
+# The topology of the original deployment, one EC2 instance per tier:
+#
+#   api (public subnet, Elastic IP; api_instance_count of them)
+#   broker: RabbitMQ + the consumers (`consumers mysql`, `consumers dynamodb`)
+#   redis, mysql (or RDS with use_rds), dynamodb (DynamoDB Local)   -- private subnets
+#
+# Each instance runs its containers with Docker (modules/user_data), wired to the others'
+# private addresses. Security groups: modules/security_groups. docs/deployment.md: how to use it.
+
+data "aws_ssm_parameter" "al2023" {
+  count = var.ami_id == null ? 1 : 0
+
+  name = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
+}
+
+locals {
+  ami_id = var.ami_id != null ? var.ami_id : data.aws_ssm_parameter.al2023[0].insecure_value
+
+  images = {
+    api       = var.api_image
+    consumers = var.consumers_image
+    redis     = var.redis_image
+    rabbitmq  = var.rabbitmq_image
+    mysql     = var.mysql_image
+    dynamodb  = var.dynamodb_image
+  }
+
+  # Images in ECR (ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPO[:TAG|@DIGEST]): the instances log
+  # in with their role, which may pull from exactly these repositories.
+  ecr_pattern = "^([0-9]{12})\\.dkr\\.ecr\\.([a-z0-9-]+)\\.amazonaws\\.com(?:\\.cn)?/([^:@]+)"
+  ecr = {
+    for role in ["api", "consumers"] : role => {
+      host   = split("/", local.images[role])[0]
+      region = regex(local.ecr_pattern, local.images[role])[1]
+      arn    = "arn:${data.aws_partition.current.partition}:ecr:${regex(local.ecr_pattern, local.images[role])[1]}:${regex(local.ecr_pattern, local.images[role])[0]}:repository/${regex(local.ecr_pattern, local.images[role])[2]}"
+    } if can(regex(local.ecr_pattern, local.images[role]))
+  }
+  ecr_registries      = { for role, e in local.ecr : role => [{ host = e.host, region = e.region }] }
+  ecr_repository_arns = { for role, e in local.ecr : role => [e.arn] }
+
+  secret_arns  = { for key, p in aws_ssm_parameter.secret : key => p.arn }
+  secret_names = { for key, p in aws_ssm_parameter.secret : key => p.name }
+
+  app_env = merge({ RUST_LOG = "info", LOG_FORMAT = "json" }, var.app_settings)
+
+  common_settings = {
+    rabbitmq_user   = var.rabbitmq_user
+    mysql_user      = var.mysql_user
+    mysql_database  = var.mysql_database
+    kafka_bootstrap = var.kafka_bootstrap
+  }
+
+  mysql_host = var.use_rds ? module.rds[0].address : module.mysql[0].private_ip
+
+  # Fixed private addresses (first private subnet, hosts 10-13): the tiers are wired to each
+  # other's addresses at boot, and a replaced instance comes back on the same one.
+  private_ips = {
+    redis    = cidrhost(module.network.private_subnet_cidrs[0], 10)
+    broker   = cidrhost(module.network.private_subnet_cidrs[0], 11)
+    mysql    = cidrhost(module.network.private_subnet_cidrs[0], 12)
+    dynamodb = cidrhost(module.network.private_subnet_cidrs[0], 13)
+  }
+}
+
+module "network" {
+  source = "./modules/network"
+
+  name_prefix             = var.name_prefix
+  vpc_cidr                = var.vpc_cidr
+  availability_zones      = var.availability_zones
+  kms_key_arn             = aws_kms_key.this.arn
+  flow_log_retention_days = var.flow_log_retention_days
+}
+
+module "security_groups" {
+  source = "./modules/security_groups"
+
+  name_prefix       = var.name_prefix
+  vpc_id            = module.network.vpc_id
+  api_ingress_cidrs = var.api_ingress_cidrs
+  ssh_ingress_cidrs = var.ssh_ingress_cidrs
+}
+
+# ---------------------------------------------------------------------------------------------
+# Redis
+# ---------------------------------------------------------------------------------------------
+
+module "redis_user_data" {
+  source = "./modules/user_data"
+
+  tier              = "redis"
+  name_prefix       = var.name_prefix
+  aws_region        = var.aws_region
+  images            = local.images
+  secret_parameters = { redis_password = local.secret_names.redis_password }
+}
+
+module "redis" {
+  source = "./modules/instance"
+
+  name                       = "${var.name_prefix}-redis"
+  tier                       = "redis"
+  aws_region                 = var.aws_region
+  ami_id                     = local.ami_id
+  instance_type              = var.redis_instance_type
+  subnet_id                  = module.network.private_subnet_ids[0]
+  private_ip                 = local.private_ips.redis
+  security_group_ids         = [module.security_groups.ids.redis]
+  key_name                   = var.ssh_key_name
+  root_volume_gb             = var.data_root_volume_gb
+  keep_root_volume           = true
+  user_data                  = module.redis_user_data.rendered
+  ssm_parameter_arns         = [local.secret_arns.redis_password]
+  kms_key_arn                = aws_kms_key.this.arn
+  enable_ssm_session_manager = var.enable_ssm_session_manager
+}
+
+# ---------------------------------------------------------------------------------------------
+# MySQL: an instance, or RDS
+# ---------------------------------------------------------------------------------------------
+
+module "mysql_user_data" {
+  source = "./modules/user_data"
+  count  = var.use_rds ? 0 : 1
+
+  tier        = "mysql"
+  name_prefix = var.name_prefix
+  aws_region  = var.aws_region
+  images      = local.images
+  secret_parameters = {
+    mysql_password      = local.secret_names.mysql_password
+    mysql_root_password = local.secret_names.mysql_root_password
+  }
+  settings = local.common_settings
+}
+
+module "mysql" {
+  source = "./modules/instance"
+  count  = var.use_rds ? 0 : 1
+
+  name                       = "${var.name_prefix}-mysql"
+  tier                       = "mysql"
+  aws_region                 = var.aws_region
+  ami_id                     = local.ami_id
+  instance_type              = var.mysql_instance_type
+  subnet_id                  = module.network.private_subnet_ids[0]
+  private_ip                 = local.private_ips.mysql
+  security_group_ids         = [module.security_groups.ids.mysql]
+  key_name                   = var.ssh_key_name
+  root_volume_gb             = var.data_root_volume_gb
+  keep_root_volume           = true
+  user_data                  = module.mysql_user_data[0].rendered
+  ssm_parameter_arns         = [local.secret_arns.mysql_password, local.secret_arns.mysql_root_password]
+  kms_key_arn                = aws_kms_key.this.arn
+  enable_ssm_session_manager = var.enable_ssm_session_manager
+}
+
+module "rds" {
+  source = "./modules/rds_mysql"
+  count  = var.use_rds ? 1 : 0
+
+  name_prefix           = var.name_prefix
+  subnet_ids            = module.network.private_subnet_ids
+  security_group_ids    = [module.security_groups.ids.mysql]
+  kms_key_arn           = aws_kms_key.this.arn
+  instance_class        = var.rds_instance_class
+  allocated_storage_gb  = var.rds_allocated_storage_gb
+  database              = var.mysql_database
+  username              = var.mysql_user
+  password              = var.mysql_password
+  multi_az              = var.rds_multi_az
+  backup_retention_days = var.rds_backup_retention_days
+  deletion_protection   = var.rds_deletion_protection
+}
+
+# ---------------------------------------------------------------------------------------------
+# DynamoDB Local
+# ---------------------------------------------------------------------------------------------
+
+module "dynamodb_user_data" {
+  source = "./modules/user_data"
+
+  tier        = "dynamodb"
+  name_prefix = var.name_prefix
+  aws_region  = var.aws_region
+  images      = local.images
+}
+
+module "dynamodb" {
+  source = "./modules/instance"
+
+  name                       = "${var.name_prefix}-dynamodb"
+  tier                       = "dynamodb"
+  aws_region                 = var.aws_region
+  ami_id                     = local.ami_id
+  instance_type              = var.dynamodb_instance_type
+  subnet_id                  = module.network.private_subnet_ids[0]
+  private_ip                 = local.private_ips.dynamodb
+  security_group_ids         = [module.security_groups.ids.dynamodb]
+  key_name                   = var.ssh_key_name
+  root_volume_gb             = var.data_root_volume_gb
+  keep_root_volume           = true
+  user_data                  = module.dynamodb_user_data.rendered
+  enable_ssm_session_manager = var.enable_ssm_session_manager
+}
+
+# ---------------------------------------------------------------------------------------------
+# RabbitMQ + consumers
+# ---------------------------------------------------------------------------------------------
+
+module "broker_user_data" {
+  source = "./modules/user_data"
+
+  tier           = "broker"
+  name_prefix    = var.name_prefix
+  aws_region     = var.aws_region
+  ecr_registries = lookup(local.ecr_registries, "consumers", [])
+  images         = local.images
+  secret_parameters = {
+    rabbitmq_password = local.secret_names.rabbitmq_password
+    mysql_password    = local.secret_names.mysql_password
+  }
+  hosts = {
+    mysql    = local.mysql_host
+    dynamodb = module.dynamodb.private_ip
+  }
+  settings = merge(local.common_settings, {
+    mysql_consumer_count    = tostring(var.mysql_consumer_count)
+    dynamodb_consumer_count = tostring(var.dynamodb_consumer_count)
+  })
+  app_env = local.app_env
+}
+
+module "broker" {
+  source = "./modules/instance"
+
+  name                       = "${var.name_prefix}-broker"
+  tier                       = "broker"
+  aws_region                 = var.aws_region
+  ami_id                     = local.ami_id
+  instance_type              = var.broker_instance_type
+  subnet_id                  = module.network.private_subnet_ids[0]
+  private_ip                 = local.private_ips.broker
+  security_group_ids         = [module.security_groups.ids.broker]
+  key_name                   = var.ssh_key_name
+  root_volume_gb             = var.app_root_volume_gb
+  keep_root_volume           = true
+  user_data                  = module.broker_user_data.rendered
+  ssm_parameter_arns         = [local.secret_arns.rabbitmq_password, local.secret_arns.mysql_password]
+  kms_key_arn                = aws_kms_key.this.arn
+  ecr_repository_arns        = lookup(local.ecr_repository_arns, "consumers", [])
+  enable_ssm_session_manager = var.enable_ssm_session_manager
+}
+
+# ---------------------------------------------------------------------------------------------
+# API instances (stateless: replaced when their user data, e.g. the api image, changes)
+# ---------------------------------------------------------------------------------------------
+
+module "api_user_data" {
+  source = "./modules/user_data"
+  count  = var.api_instance_count
+
+  tier           = "api"
+  name_prefix    = var.name_prefix
+  aws_region     = var.aws_region
+  ecr_registries = lookup(local.ecr_registries, "api", [])
+  images         = local.images
+  secret_parameters = {
+    redis_password    = local.secret_names.redis_password
+    rabbitmq_password = local.secret_names.rabbitmq_password
+    mysql_password    = local.secret_names.mysql_password
+  }
+  hosts = {
+    redis    = module.redis.private_ip
+    rabbitmq = module.broker.private_ip
+    mysql    = local.mysql_host
+    dynamodb = module.dynamodb.private_ip
+  }
+  # Each api's relay has its own, stable consumer name in the outbox consumer group.
+  settings = merge(local.common_settings, { relay_consumer = "relay-api-${count.index + 1}" })
+  app_env  = local.app_env
+}
+
+module "api" {
+  source = "./modules/instance"
+  count  = var.api_instance_count
+
+  name                        = "${var.name_prefix}-api-${count.index + 1}"
+  tier                        = "api"
+  aws_region                  = var.aws_region
+  ami_id                      = local.ami_id
+  instance_type               = var.api_instance_type
+  subnet_id                   = module.network.public_subnet_ids[count.index % 2]
+  security_group_ids          = [module.security_groups.ids.api]
+  public                      = true
+  key_name                    = var.ssh_key_name
+  root_volume_gb              = var.app_root_volume_gb
+  user_data                   = module.api_user_data[count.index].rendered
+  replace_on_user_data_change = true
+  ssm_parameter_arns          = [local.secret_arns.redis_password, local.secret_arns.rabbitmq_password, local.secret_arns.mysql_password]
+  kms_key_arn                 = aws_kms_key.this.arn
+  ecr_repository_arns         = lookup(local.ecr_repository_arns, "api", [])
+  enable_ssm_session_manager  = var.enable_ssm_session_manager
+}

@@ -1,0 +1,101 @@
+# One security group per tier. Each opens only the ports that tier serves, and only to the tiers
+# that call it; egress likewise goes only to the tiers it calls, plus HTTPS to the internet
+# (through the NAT gateway for the private tiers) for packages, images and AWS APIs (SSM, ECR).
+#
+#   client CIDRs --8080--> api --6379--> redis
+#                           |  --5672--> broker (RabbitMQ; the consumers run beside it)
+#                           |  --3306--> mysql (EC2 or RDS)      <--3306-- broker
+#                           |  --8000--> dynamodb (api reset)    <--8000-- broker
+#   SSH (22) only from var.ssh_ingress_cidrs, on every tier; none by default.
+
+locals {
+  tiers = {
+    api      = "API instances: HTTP API and outbox relay"
+    broker   = "RabbitMQ and the consumers"
+    redis    = "Redis: seat state and outbox"
+    mysql    = "MySQL read model (EC2 or RDS)"
+    dynamodb = "DynamoDB Local write model"
+  }
+
+  # Tier-to-tier traffic: `from` calls `to` on `port`.
+  internal = {
+    api-redis       = { from = "api", to = "redis", port = 6379, what = "Redis (seat lock, outbox)" }
+    api-rabbitmq    = { from = "api", to = "broker", port = 5672, what = "AMQP (outbox relay publishes)" }
+    api-mysql       = { from = "api", to = "mysql", port = 3306, what = "MySQL (catalog, queries)" }
+    api-dynamodb    = { from = "api", to = "dynamodb", port = 8000, what = "DynamoDB Local (api reset only)" }
+    broker-mysql    = { from = "broker", to = "mysql", port = 3306, what = "MySQL (SQL consumer)" }
+    broker-dynamodb = { from = "broker", to = "dynamodb", port = 8000, what = "DynamoDB Local (NoSQL consumer)" }
+  }
+
+  ssh = { for pair in setproduct(keys(local.tiers), var.ssh_ingress_cidrs) : "${pair[0]}-${pair[1]}" => { tier = pair[0], cidr = pair[1] } }
+}
+
+resource "aws_security_group" "tier" {
+  #checkov:skip=CKV2_AWS_5:Attached in the root module (main.tf) to the instances and RDS through the `ids` output; checkov's graph does not follow a for_each map through module outputs.
+  for_each = local.tiers
+
+  name        = "${var.name_prefix}-${each.key}"
+  description = "${var.name_prefix} ${each.value}"
+  vpc_id      = var.vpc_id
+
+  tags = { Name = "${var.name_prefix}-${each.key}", Tier = each.key }
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "aws_vpc_security_group_ingress_rule" "internal" {
+  for_each = local.internal
+
+  security_group_id            = aws_security_group.tier[each.value.to].id
+  referenced_security_group_id = aws_security_group.tier[each.value.from].id
+  ip_protocol                  = "tcp"
+  from_port                    = each.value.port
+  to_port                      = each.value.port
+  description                  = "${each.value.what} from ${each.value.from}"
+}
+
+resource "aws_vpc_security_group_egress_rule" "internal" {
+  for_each = local.internal
+
+  security_group_id            = aws_security_group.tier[each.value.from].id
+  referenced_security_group_id = aws_security_group.tier[each.value.to].id
+  ip_protocol                  = "tcp"
+  from_port                    = each.value.port
+  to_port                      = each.value.port
+  description                  = "${each.value.what} to ${each.value.to}"
+}
+
+resource "aws_vpc_security_group_ingress_rule" "api_http" {
+  for_each = toset(var.api_ingress_cidrs)
+
+  security_group_id = aws_security_group.tier["api"].id
+  cidr_ipv4         = each.value
+  ip_protocol       = "tcp"
+  from_port         = 8080
+  to_port           = 8080
+  description       = "HTTP API from an allowed client network"
+}
+
+resource "aws_vpc_security_group_ingress_rule" "ssh" {
+  for_each = local.ssh
+
+  security_group_id = aws_security_group.tier[each.value.tier].id
+  cidr_ipv4         = each.value.cidr
+  ip_protocol       = "tcp"
+  from_port         = 22
+  to_port           = 22
+  description       = "SSH from an administration network"
+}
+
+resource "aws_vpc_security_group_egress_rule" "https" {
+  for_each = local.tiers
+
+  security_group_id = aws_security_group.tier[each.key].id
+  cidr_ipv4         = "0.0.0.0/0"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  description       = "HTTPS out: OS packages, container images, AWS APIs (SSM, ECR)"
+}
