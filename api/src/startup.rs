@@ -10,7 +10,7 @@ use infra::{seats, sql};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::relay::{BrokerHealth, Relay};
+use crate::relay::{BrokerHealth, RelayThread};
 use crate::routes::routes;
 use crate::state::AppState;
 
@@ -19,7 +19,8 @@ pub struct Application {
     listener: TcpListener,
     local_addr: SocketAddr,
     state: AppState,
-    relay: Option<Relay>,
+    relay: Option<RelayThread>,
+    stop: watch::Sender<bool>,
     settings: Settings,
 }
 
@@ -39,15 +40,12 @@ impl Application {
             )
         })?;
 
+        let (stop, stop_rx) = watch::channel(false);
         let (relay, broker) = if settings.relay.enabled {
             let health = BrokerHealth::default();
-            let mut relay = Relay::connect(&settings, catalog.events().map(|e| e.event_id.as_str()), health.clone())
-                .await
-                .context("Failed to connect the outbox relay to Redis")?;
-            relay
-                .ensure_groups()
-                .await
-                .context("Failed to create the outbox consumer groups")?;
+            let events = catalog.events().map(|e| e.event_id.clone()).collect();
+            let grace = settings.http.shutdown_grace;
+            let relay = RelayThread::start(settings.clone(), events, health.clone(), stop_rx, grace).await?;
             (Some(relay), Some(health))
         } else {
             (None, None)
@@ -69,6 +67,7 @@ impl Application {
             local_addr,
             state,
             relay,
+            stop,
             settings,
         })
     }
@@ -87,10 +86,8 @@ impl Application {
     /// finish and flushes the relay, each for at most the shutdown grace period.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let grace = self.settings.http.shutdown_grace;
-        let (stop_tx, stop_rx) = watch::channel(false);
-        let relay = self.relay.map(|relay| tokio::spawn(relay.run(stop_rx.clone(), grace)));
-
-        let mut stopping = stop_rx.clone();
+        let stop_tx = self.stop;
+        let mut stopping = stop_tx.subscribe();
         let server = warp::serve(routes(self.state.clone()))
             .incoming(self.listener)
             .graceful(async move {
@@ -110,8 +107,8 @@ impl Application {
             }
         }
         let _ = stop_tx.send(true);
-        if let Some(relay) = relay {
-            relay.await.context("The relay task failed")?;
+        if let Some(relay) = self.relay {
+            relay.join().await?;
         }
         self.state.mysql().clone().disconnect().await.ok();
         tracing::info!("api stopped");

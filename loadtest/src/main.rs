@@ -71,7 +71,7 @@ enum Command {
     /// Consumer drain rate against raw batched writes, per store.
     Drain {
         /// Tickets written each way.
-        #[arg(long, default_value_t = 20_000)]
+        #[arg(long, default_value_t = 50_000)]
         tickets: usize,
         /// Tickets per batch.
         #[arg(long, default_value_t = 250)]

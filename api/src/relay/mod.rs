@@ -18,6 +18,7 @@
 
 pub mod outbox;
 pub mod publisher;
+mod thread;
 
 use std::time::Duration;
 
@@ -30,6 +31,7 @@ use tokio::time::Instant;
 
 pub use outbox::{Cursor, Entry, Outbox};
 pub use publisher::{BrokerHealth, PublishError, Publisher};
+pub use thread::RelayThread;
 
 /// Shortest wait before retrying a failed step.
 const BACKOFF_MIN: Duration = Duration::from_millis(50);
