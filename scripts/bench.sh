@@ -117,6 +117,14 @@ seat with a conditional write (\`TransactWriteItems\`), which raw \`BatchWriteIt
 
 $(cat "$OUT/drain.md")
 
+Why the consumers trail raw writes: the SQL consumer's rate also includes RabbitMQ
+delivering from a quorum queue, decoding each message and acknowledging each batch, on the
+same two cores as MariaDB. The NoSQL consumer does more than raw \`BatchWriteItem\`: every
+ticket is also a conditional seat claim in a \`TransactWriteItems\` (atomic detection of a
+second ticket for a seat), and DynamoDB Local executes transactional items several times
+slower than batch items. On AWS a transactional write costs two write units instead of one,
+so the same design would run at about a third of raw capacity rather than a sixth.
+
 ## Against the original
 
 The original Spring Boot system, on one laptop with the same workload and 1,000 JMeter
@@ -125,6 +133,10 @@ this one: purchase throughput at least 0.5 x the no-op baseline, p99 at most 50 
 least 5 x 6,192 = 30,960 requests/s; consumers draining every ticket with no loss.
 
 $(cat "$OUT/targets.md")
+
+Where the time goes, what was changed because of it, and what is left:
+[docs/benchmarks/profile.md](docs/benchmarks/profile.md) (CPU split of the two cores during a
+burst, \`perf\` profile of the purchase path, the effect of each change).
 MD
 } >BENCHMARKS.md
 log "wrote BENCHMARKS.md"
