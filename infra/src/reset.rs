@@ -3,7 +3,7 @@
 //! benchmarks, never production: there is no undo.
 
 use anyhow::Context;
-use lapin::options::QueuePurgeOptions;
+use lapin::options::{ExchangeDeleteOptions, QueueDeleteOptions, QueuePurgeOptions};
 use mysql_async::prelude::Queryable;
 use redis::AsyncCommands;
 
@@ -27,25 +27,7 @@ pub struct Report {
 pub async fn reset(settings: &Settings) -> anyhow::Result<Report> {
     let mut report = Report::default();
 
-    let mut redis = seats::connect(&settings.redis)
-        .await
-        .context("Failed to connect to Redis")?;
-    let pattern = seats::all_keys_pattern(&settings.redis.key_prefix);
-    let keys: Vec<String> = {
-        let mut iter = redis
-            .scan_match::<_, String>(&pattern)
-            .await
-            .context("Failed to scan Redis keys")?;
-        let mut keys = Vec::new();
-        while let Some(key) = futures_util::StreamExt::next(&mut iter).await {
-            keys.push(key.context("Failed to scan Redis keys")?);
-        }
-        keys
-    };
-    for chunk in keys.chunks(500) {
-        let _: () = redis.unlink(chunk).await.context("Failed to delete Redis keys")?;
-    }
-    report.redis_keys = keys.len();
+    report.redis_keys = delete_keys(settings).await?;
 
     let connection = amqp::connect(&settings.amqp, "ticketing-reset")
         .await
@@ -84,4 +66,54 @@ pub async fn reset(settings: &Settings) -> anyhow::Result<Report> {
     dynamodb::ensure_tables(&client, &settings.dynamodb).await?;
 
     Ok(report)
+}
+
+/// Deletes every Redis key under the configured prefix; returns how many.
+async fn delete_keys(settings: &Settings) -> anyhow::Result<usize> {
+    let mut redis = seats::connect(&settings.redis)
+        .await
+        .context("Failed to connect to Redis")?;
+    let pattern = seats::all_keys_pattern(&settings.redis.key_prefix);
+    let keys: Vec<String> = {
+        let mut iter = redis
+            .scan_match::<_, String>(&pattern)
+            .await
+            .context("Failed to scan Redis keys")?;
+        let mut keys = Vec::new();
+        while let Some(key) = futures_util::StreamExt::next(&mut iter).await {
+            keys.push(key.context("Failed to scan Redis keys")?);
+        }
+        keys
+    };
+    for chunk in keys.chunks(500) {
+        let _: () = redis.unlink(chunk).await.context("Failed to delete Redis keys")?;
+    }
+    Ok(keys.len())
+}
+
+/// Removes everything named by `settings`, not just its contents: the Redis keys under the
+/// prefix, the queues and the exchange, the database and the DynamoDB tables. For throwaway
+/// namespaces of tests and benchmarks (never the names of a stack in use); best effort,
+/// since it also runs after failures.
+pub async fn remove_all(settings: &Settings) {
+    delete_keys(settings).await.ok();
+    if let Ok(connection) = amqp::connect(&settings.amqp, "ticketing-cleanup").await {
+        if let Ok(channel) = connection.create_channel().await {
+            let topology = Topology::new(&settings.amqp);
+            for queue in topology.all_queues() {
+                channel
+                    .queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
+                    .await
+                    .ok();
+            }
+            channel
+                .exchange_delete(topology.exchange.as_str().into(), ExchangeDeleteOptions::default())
+                .await
+                .ok();
+        }
+        connection.close(200, "cleaned up".into()).await.ok();
+    }
+    sql::drop_database(&settings.mysql).await.ok();
+    let dynamodb = dynamodb::connect(&settings.dynamodb).await;
+    dynamodb::delete_tables(&dynamodb, &settings.dynamodb).await.ok();
 }

@@ -49,6 +49,21 @@ pub async fn connect(settings: &MysqlSettings) -> anyhow::Result<Pool> {
     ))
 }
 
+/// Drops the configured database (tests and benchmarks clean up with this).
+pub async fn drop_database(settings: &MysqlSettings) -> anyhow::Result<()> {
+    let opts = Opts::from_url(&settings.url).context("Failed to parse MYSQL_URL")?;
+    let database = opts
+        .db_name()
+        .map(str::to_owned)
+        .context("MYSQL_URL must name a database")?;
+    let mut admin = mysql_async::Conn::new(OptsBuilder::from_opts(opts).db_name(None::<String>)).await?;
+    admin
+        .query_drop(format!("DROP DATABASE IF EXISTS `{database}`"))
+        .await?;
+    admin.disconnect().await.ok();
+    Ok(())
+}
+
 /// Applies the migrations not applied yet.
 pub async fn migrate(pool: &Pool) -> anyhow::Result<()> {
     let mut conn = pool.get_conn().await.context("Failed to get a MySQL connection")?;

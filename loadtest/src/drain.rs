@@ -21,7 +21,7 @@ use infra::amqp::{DYNAMODB_QUEUE, MYSQL_QUEUE};
 use infra::catalog::{row, Price};
 use infra::config::Settings;
 use infra::ticket::{Ticket, TicketEvent};
-use lapin::options::{BasicPublishOptions, ConfirmSelectOptions, ExchangeDeleteOptions, QueueDeleteOptions};
+use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
 use lapin::BasicProperties;
 use mysql_async::prelude::Queryable;
 use serde::Serialize;
@@ -57,6 +57,7 @@ pub async fn drain_bench(
         .rsplit_once('/')
         .map_or(base.mysql.url.as_str(), |(server, _)| server);
     let overrides: HashMap<&str, String> = HashMap::from([
+        ("REDIS_KEY_PREFIX", format!("drain-{id}")),
         ("AMQP_EXCHANGE", format!("drain-{id}.ticket.events")),
         ("AMQP_QUEUE_PREFIX", format!("drain-{id}.")),
         ("MYSQL_URL", format!("{database}/drain_{id}")),
@@ -74,7 +75,7 @@ pub async fn drain_bench(
         anyhow::Ok(vec![mysql, dynamodb])
     }
     .await;
-    cleanup(&settings).await;
+    infra::reset::remove_all(&settings).await;
     result
 }
 
@@ -311,34 +312,4 @@ where
     stop.send_replace(true);
     consumer.await??;
     result
-}
-
-async fn cleanup(settings: &Settings) {
-    if let Ok(connection) = infra::amqp::connect(&settings.amqp, "drain-bench-cleanup").await {
-        if let Ok(channel) = connection.create_channel().await {
-            let topology = infra::amqp::Topology::new(&settings.amqp);
-            for queue in topology.all_queues() {
-                channel
-                    .queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
-                    .await
-                    .ok();
-            }
-            channel
-                .exchange_delete(topology.exchange.as_str().into(), ExchangeDeleteOptions::default())
-                .await
-                .ok();
-        }
-        connection.close(200, "".into()).await.ok();
-    }
-    if let Ok(pool) = infra::sql::connect(&settings.mysql).await {
-        if let Ok(mut conn) = pool.get_conn().await {
-            let database = settings.mysql.url.rsplit_once('/').map_or("", |(_, db)| db).to_owned();
-            conn.query_drop(format!("DROP DATABASE IF EXISTS `{database}`"))
-                .await
-                .ok();
-        }
-        pool.disconnect().await.ok();
-    }
-    let client = infra::dynamodb::connect(&settings.dynamodb).await;
-    infra::dynamodb::delete_tables(&client, &settings.dynamodb).await.ok();
 }

@@ -37,6 +37,17 @@ pub struct Measured {
 }
 
 impl Measured {
+    fn empty() -> Self {
+        Measured {
+            answered: 0,
+            failed: 0,
+            elapsed: Duration::ZERO,
+            latency: histogram(),
+            statuses: BTreeMap::new(),
+            sold: Vec::new(),
+        }
+    }
+
     /// Answered requests per second.
     pub fn throughput(&self) -> f64 {
         self.answered as f64 / self.elapsed.as_secs_f64()
@@ -88,14 +99,7 @@ pub async fn fire(
             tokio::spawn(async move { connection(addr, &path, &requests, &next, &done).await })
         })
         .collect();
-    let mut measured = Measured {
-        answered: 0,
-        failed: 0,
-        elapsed: Duration::ZERO,
-        latency: histogram(),
-        statuses: BTreeMap::new(),
-        sold: Vec::new(),
-    };
+    let mut measured = Measured::empty();
     for task in tasks {
         let part = task.await??;
         measured.answered += part.answered;
@@ -137,14 +141,7 @@ async fn connection(
     next: &AtomicUsize,
     done: &AtomicU64,
 ) -> anyhow::Result<Measured> {
-    let mut part = Measured {
-        answered: 0,
-        failed: 0,
-        elapsed: Duration::ZERO,
-        latency: histogram(),
-        statuses: BTreeMap::new(),
-        sold: Vec::new(),
-    };
+    let mut part = Measured::empty();
     let mut sender = None;
     loop {
         let index = next.fetch_add(1, Ordering::Relaxed);

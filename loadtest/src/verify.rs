@@ -5,6 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use aws_sdk_dynamodb::operation::query::QueryOutput;
 use aws_sdk_dynamodb::types::{AttributeValue, Select};
 use infra::config::Settings;
 use mysql_async::prelude::Queryable;
@@ -136,56 +137,60 @@ async fn mysql_count(pool: &mysql_async::Pool, event: &str) -> anyhow::Result<us
     Ok(count.unwrap_or(0) as usize)
 }
 
+/// Counts the tickets of `event` through the event index.
 async fn dynamodb_count(client: &aws_sdk_dynamodb::Client, settings: &Settings, event: &str) -> anyhow::Result<usize> {
     let mut count = 0;
-    let mut start = None;
-    loop {
-        let page = client
-            .query()
-            .table_name(&settings.dynamodb.table)
-            .index_name(infra::dynamodb::EVENT_INDEX)
-            .key_condition_expression("eventId = :e")
-            .expression_attribute_values(":e", AttributeValue::S(event.to_owned()))
-            .select(Select::Count)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .context("Failed to count DynamoDB items")?;
-        count += page.count() as usize;
-        start = page.last_evaluated_key().cloned();
-        if start.is_none() {
-            return Ok(count);
-        }
-    }
+    query_event(client, settings, event, Select::Count, |page| {
+        count += page.count() as usize
+    })
+    .await?;
+    Ok(count)
 }
 
+/// The ticket ids of `event`, through the event index.
 async fn dynamodb_ids(
     client: &aws_sdk_dynamodb::Client,
     settings: &Settings,
     event: &str,
 ) -> anyhow::Result<Vec<String>> {
     let mut ids = Vec::new();
-    let mut start = None;
-    loop {
-        let page = client
-            .query()
-            .table_name(&settings.dynamodb.table)
-            .index_name(infra::dynamodb::EVENT_INDEX)
-            .key_condition_expression("eventId = :e")
-            .expression_attribute_values(":e", AttributeValue::S(event.to_owned()))
-            .projection_expression("ticketId")
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .context("Failed to read DynamoDB items")?;
+    query_event(client, settings, event, Select::SpecificAttributes, |page| {
         ids.extend(
             page.items()
                 .iter()
                 .filter_map(|i| i.get("ticketId")?.as_s().ok().cloned()),
         );
+    })
+    .await?;
+    Ok(ids)
+}
+
+/// Runs a query of the event index over every page, handing each page to `each`.
+async fn query_event(
+    client: &aws_sdk_dynamodb::Client,
+    settings: &Settings,
+    event: &str,
+    select: Select,
+    mut each: impl FnMut(&QueryOutput),
+) -> anyhow::Result<()> {
+    let mut start = None;
+    loop {
+        let mut query = client
+            .query()
+            .table_name(&settings.dynamodb.table)
+            .index_name(infra::dynamodb::EVENT_INDEX)
+            .key_condition_expression("eventId = :e")
+            .expression_attribute_values(":e", AttributeValue::S(event.to_owned()))
+            .set_exclusive_start_key(start);
+        query = match select {
+            Select::Count => query.select(Select::Count),
+            _ => query.projection_expression("ticketId"),
+        };
+        let page = query.send().await.context("Failed to query DynamoDB")?;
+        each(&page);
         start = page.last_evaluated_key().cloned();
         if start.is_none() {
-            return Ok(ids);
+            return Ok(());
         }
     }
 }

@@ -7,9 +7,8 @@ use futures_util::StreamExt;
 use infra::amqp::Topology;
 use infra::config::Settings;
 use infra::seats::EventKeys;
-use lapin::options::{BasicConsumeOptions, ExchangeDeleteOptions, QueueDeleteOptions};
+use lapin::options::BasicConsumeOptions;
 use lapin::types::FieldTable;
-use mysql_async::prelude::Queryable;
 use redis::AsyncCommands;
 use serde_json::Value;
 use uuid::Uuid;
@@ -164,51 +163,14 @@ impl TestEnv {
 }
 
 impl Drop for TestEnv {
-    /// Deletes this test's keys, queues, exchange and database, on a thread of its own since
-    /// `Drop` cannot await.
+    /// Deletes this test's keys, queues, exchange, database and tables, on a thread of its
+    /// own since `Drop` cannot await.
     fn drop(&mut self) {
         let settings = self.settings(&[]);
-        let topology = self.topology();
-        let database = format!("test_{}", self.id);
         let cleanup = std::thread::spawn(move || {
-            let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
-                return;
-            };
-            runtime.block_on(async move {
-                if let Ok(connection) = infra::amqp::connect(&settings.amqp, "test-cleanup").await {
-                    if let Ok(channel) = connection.create_channel().await {
-                        for queue in topology.all_queues() {
-                            channel
-                                .queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
-                                .await
-                                .ok();
-                        }
-                        channel
-                            .exchange_delete(topology.exchange.as_str().into(), ExchangeDeleteOptions::default())
-                            .await
-                            .ok();
-                    }
-                    connection.close(0, "".into()).await.ok();
-                }
-                if let Ok(mut conn) =
-                    mysql_async::Conn::from_url(settings.mysql.url.rsplit_once('/').map_or("", |(s, _)| s)).await
-                {
-                    conn.query_drop(format!("DROP DATABASE IF EXISTS `{database}`"))
-                        .await
-                        .ok();
-                }
-                let dynamodb = infra::dynamodb::connect(&settings.dynamodb).await;
-                infra::dynamodb::delete_tables(&dynamodb, &settings.dynamodb).await.ok();
-                if let Ok(client) = redis::Client::open(settings.redis.url.as_str()) {
-                    if let Ok(mut redis) = client.get_multiplexed_async_connection().await {
-                        let pattern = infra::seats::all_keys_pattern(&settings.redis.key_prefix);
-                        let keys: Vec<String> = redis.keys(pattern).await.unwrap_or_default();
-                        if !keys.is_empty() {
-                            let _: Result<(), _> = redis.del(keys).await;
-                        }
-                    }
-                }
-            });
+            if let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                runtime.block_on(infra::reset::remove_all(&settings));
+            }
         });
         cleanup.join().ok();
     }
