@@ -25,9 +25,10 @@ pub struct Report {
 
 /// Wipes everything sold under the configured key prefix, exchange and database.
 pub async fn reset(settings: &Settings) -> anyhow::Result<Report> {
-    let mut report = Report::default();
-
-    report.redis_keys = delete_keys(settings).await?;
+    let mut report = Report {
+        redis_keys: delete_keys(settings).await?,
+        ..Report::default()
+    };
 
     let connection = amqp::connect(&settings.amqp, "ticketing-reset")
         .await
