@@ -77,11 +77,6 @@ impl Application {
         self.local_addr.port()
     }
 
-    /// The shared state, for tests.
-    pub fn state(&self) -> &AppState {
-        &self.state
-    }
-
     /// Serves until `shutdown` completes; then stops accepting, lets in-flight requests
     /// finish and flushes the relay, each for at most the shutdown grace period.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {

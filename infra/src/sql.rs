@@ -21,6 +21,11 @@ pub const MIGRATIONS: &[(u32, &str, &str)] = &[
 /// A named server-side lock, so concurrent starts of the api and consumers migrate once.
 const MIGRATION_LOCK: &str = "ticketing.schema_migrations";
 
+/// An instant as a MySQL `DATETIME(3)` literal (UTC, milliseconds).
+pub fn datetime(at: &chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M:%S%.3f").to_string()
+}
+
 /// Creates the configured database if it does not exist, then returns a pool on it.
 pub async fn connect(settings: &MysqlSettings) -> anyhow::Result<Pool> {
     tracing::debug!(url = crate::config::redact(&settings.url), "connecting to MySQL");
@@ -141,7 +146,7 @@ pub async fn upsert_catalog(pool: &Pool, catalog: &Catalog) -> anyhow::Result<()
      ON DUPLICATE KEY UPDATE venue_id = VALUES(venue_id), name = VALUES(name),
                              event_type = VALUES(event_type), starts_at = VALUES(starts_at)"
         .with(catalog.events().map(|e| {
-            let starts_at = e.date.format("%Y-%m-%d %H:%M:%S%.3f").to_string();
+            let starts_at = datetime(&e.date);
             (
                 e.event_id.as_str(),
                 e.venue_id.as_str(),

@@ -4,7 +4,7 @@
 //! ticket's fields, published with AMQP `message_id` = ticketId and content type
 //! `application/json`. Consumers are idempotent on `ticketId`, so redelivery is harmless.
 
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -52,16 +52,19 @@ impl Ticket {
     }
 }
 
-/// RFC 3339 in UTC with exactly three decimals, so every consumer parses one shape.
+/// `createdOn` as it is written everywhere (the API, the events, DynamoDB): RFC 3339 in UTC
+/// with exactly three decimals, `2027-01-02T03:04:05.000Z`, so every reader parses one shape.
+pub fn created_on_text(at: &DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// Serde for `createdOn`, see [`created_on_text`].
 mod millis {
-    use chrono::{DateTime, SecondsFormat, Utc};
+    use chrono::{DateTime, Utc};
     use serde::{Deserialize, Deserializer, Serializer};
 
-    pub const FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.3fZ";
-
     pub fn serialize<S: Serializer>(at: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
-        // Same output as FORMAT, without parsing a format string on every call.
-        serializer.serialize_str(&at.to_rfc3339_opts(SecondsFormat::Millis, true))
+        serializer.serialize_str(&super::created_on_text(at))
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<DateTime<Utc>, D::Error> {
@@ -71,9 +74,6 @@ mod millis {
             .map_err(serde::de::Error::custom)
     }
 }
-
-/// The format of `createdOn` on the wire and in the stores.
-pub const CREATED_ON_FORMAT: &str = millis::FORMAT;
 
 /// The message body of a ticket event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

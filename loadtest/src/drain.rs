@@ -110,30 +110,10 @@ async fn mysql_figures(
             let pool = pool.clone();
             async move {
                 let mut conn = pool.get_conn().await?;
-                let rows = vec!["(?,?,?,?,?,?,?,?)"; chunk.len()].join(",");
-                let params: Vec<mysql_async::Value> = chunk
-                    .iter()
-                    .flat_map(|t| {
-                        [
-                            t.ticket_id.to_string().into(),
-                            t.venue_id.clone().into(),
-                            t.event_id.clone().into(),
-                            t.zone_id.into(),
-                            t.row.clone().into(),
-                            t.column.into(),
-                            t.price.to_string().into(),
-                            t.created_on.format("%Y-%m-%d %H:%M:%S%.3f").to_string().into(),
-                        ]
-                    })
-                    .collect();
-                conn.exec_drop(
-                    format!(
-                        "INSERT INTO ticket (ticket_id, venue_id, event_id, zone_id, row_label, col_label, price, created_on) \
-                         VALUES {rows}"
-                    ),
-                    params,
-                )
-                .await?;
+                // The consumer's own statement and values, without IGNORE and its read-back.
+                let statement = consumers::mysql::insert_statement(chunk.len(), false);
+                conn.exec_drop(statement, consumers::mysql::insert_params(chunk))
+                    .await?;
                 anyhow::Ok(())
             }
         })

@@ -112,11 +112,6 @@ impl Publisher {
         }
     }
 
-    /// The shared connection state.
-    pub fn health(&self) -> &BrokerHealth {
-        &self.health
-    }
-
     /// Opens the connection now (it is otherwise opened by the first batch).
     pub async fn connect(&mut self) -> Result<(), PublishError> {
         self.channel().await.map(drop)

@@ -142,14 +142,35 @@ async fn a_relay_that_crashes_between_publish_and_ack_loses_nothing() {
 }
 
 #[tokio::test]
-async fn shutdown_flushes_the_outbox_before_the_process_exits() {
+async fn shutdown_delivers_what_is_in_flight_within_the_grace_period() {
     let env = TestEnv::new();
     env.declare_topology().await;
-    let app = TestApp::spawn(&env, &[]).await;
+    let rabbitmq: SocketAddr = "127.0.0.1:5672".parse().unwrap();
+    let proxy = Proxy::start(rabbitmq, false).await;
+    let amqp_url = format!("amqp://guest:guest@127.0.0.1:{}/%2f", proxy.port());
+    let app = TestApp::spawn(
+        &env,
+        &[("AMQP_URL", amqp_url), ("API_SHUTDOWN_GRACE_SECS", "10".into())],
+    )
+    .await;
     let tickets = buy(&app, 1..=10).await;
-    app.stop().await;
+
+    // Shutdown is asked for while the broker is away: the relay's batch is stuck in retries.
+    let stopping = tokio::spawn(app.stop());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        !stopping.is_finished(),
+        "the api waits for its outbox instead of leaving it behind"
+    );
+    assert_eq!(env.outbox("Event5").await.0, 10);
+    proxy.set_up(true);
+    stopping.await.unwrap();
 
     let messages = env.drain(&env.mysql_queue(), 10, Duration::from_secs(10)).await;
     assert_eq!(deliveries(&messages, &tickets).len(), 10);
-    assert_eq!(env.outbox("Event5").await, (0, 0));
+    assert_eq!(
+        env.outbox("Event5").await,
+        (0, 0),
+        "delivered and trimmed before the process ended"
+    );
 }

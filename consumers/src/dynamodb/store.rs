@@ -22,7 +22,7 @@ use aws_sdk_dynamodb::types::{
 use aws_sdk_dynamodb::Client;
 use infra::config::DynamoDbSettings;
 use infra::retry::backoff;
-use infra::ticket::{Ticket, CREATED_ON_FORMAT};
+use infra::ticket::{created_on_text, Ticket};
 
 use crate::store::{Conflict, Store};
 
@@ -199,7 +199,7 @@ pub fn ticket_item(ticket: &Ticket) -> HashMap<String, AttributeValue> {
         ("status".to_owned(), AttributeValue::S("CREATED".to_owned())),
         (
             "createdOn".to_owned(),
-            AttributeValue::S(ticket.created_on.format(CREATED_ON_FORMAT).to_string()),
+            AttributeValue::S(created_on_text(&ticket.created_on)),
         ),
     ])
 }

@@ -2,4 +2,4 @@
 
 mod store;
 
-pub use store::MysqlStore;
+pub use store::{insert_params, insert_statement, MysqlStore};

@@ -40,7 +40,7 @@ impl Store for MysqlStore {
         }
         let mut conn = self.pool.get_conn().await.context("Failed to get a MySQL connection")?;
         let mut tx = conn.start_transaction(TxOpts::default()).await?;
-        tx.exec_drop(insert_statement(tickets.len()), insert_params(tickets))
+        tx.exec_drop(insert_statement(tickets.len(), true), insert_params(tickets))
             .await
             .context("Failed to insert tickets")?;
         let conflicts = if tx.affected_rows() < tickets.len() as u64 {
@@ -53,16 +53,20 @@ impl Store for MysqlStore {
     }
 }
 
-fn insert_statement(rows: usize) -> String {
+/// `INSERT [IGNORE] INTO ticket (...) VALUES (?,...),...` for `rows` tickets; the raw-write
+/// benchmark uses the plain form.
+pub fn insert_statement(rows: usize, ignore: bool) -> String {
     let row = format!("({})", ["?"; COLUMNS].join(","));
     format!(
-        "INSERT IGNORE INTO ticket (ticket_id, venue_id, event_id, zone_id, row_label, col_label, price, created_on) \
+        "INSERT {}INTO ticket (ticket_id, venue_id, event_id, zone_id, row_label, col_label, price, created_on) \
          VALUES {}",
+        if ignore { "IGNORE " } else { "" },
         vec![row; rows].join(",")
     )
 }
 
-fn insert_params(tickets: &[Ticket]) -> Params {
+/// The values of `tickets` for [`insert_statement`], row after row.
+pub fn insert_params(tickets: &[Ticket]) -> Params {
     let mut values = Vec::with_capacity(tickets.len() * COLUMNS);
     for t in tickets {
         values.extend([
@@ -73,7 +77,7 @@ fn insert_params(tickets: &[Ticket]) -> Params {
             Value::from(&t.row),
             Value::from(t.column),
             Value::from(t.price.to_string()),
-            Value::from(t.created_on.format("%Y-%m-%d %H:%M:%S%.3f").to_string()),
+            Value::from(infra::sql::datetime(&t.created_on)),
         ]);
     }
     Params::Positional(values)
@@ -115,7 +119,7 @@ mod tests {
 
     #[test]
     fn one_placeholder_group_per_row() {
-        let sql = insert_statement(3);
+        let sql = insert_statement(3, true);
         assert_eq!(sql.matches("(?,?,?,?,?,?,?,?)").count(), 3);
         assert!(sql.starts_with("INSERT IGNORE INTO ticket"));
     }

@@ -7,7 +7,7 @@
 mod price;
 pub mod row;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
 use anyhow::Context;
@@ -197,13 +197,6 @@ impl Catalog {
     /// All events, by id.
     pub fn events(&self) -> impl ExactSizeIterator<Item = &Event> {
         self.events.values()
-    }
-
-    /// Seat capacity per event, for counters and reports.
-    pub fn capacities(&self) -> HashMap<&str, u64> {
-        self.events()
-            .filter_map(|e| Some((e.event_id.as_str(), self.venue(&e.venue_id)?.capacity())))
-            .collect()
     }
 }
 
