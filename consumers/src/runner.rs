@@ -164,10 +164,14 @@ impl<S: Store> Worker<S> {
 
     async fn process(&self, batch: Vec<Delivery>, stop: &mut Stop) -> anyhow::Result<()> {
         let store = self.store.name();
-        let mut tickets: Vec<(u64, Ticket)> = Vec::with_capacity(batch.len());
+        let mut tags = Vec::with_capacity(batch.len());
+        let mut tickets: Vec<Ticket> = Vec::with_capacity(batch.len());
         for delivery in &batch {
             match decode(&delivery.data) {
-                Ok(ticket) => tickets.push((delivery.delivery_tag, ticket)),
+                Ok(ticket) => {
+                    tags.push(delivery.delivery_tag);
+                    tickets.push(ticket);
+                }
                 Err(poison) => {
                     tracing::error!(
                         store,
@@ -182,10 +186,9 @@ impl<S: Store> Worker<S> {
         if tickets.is_empty() {
             return Ok(());
         }
-        let to_write: Vec<Ticket> = tickets.iter().map(|(_, t)| t.clone()).collect();
-        let conflicts = self.write_until_stored(&to_write, stop).await?;
+        let conflicts = self.write_until_stored(&tickets, stop).await?;
         let mut last_stored = None;
-        for (tag, ticket) in &tickets {
+        for (tag, ticket) in tags.iter().zip(&tickets) {
             match conflicts.iter().find(|c| c.ticket_id == ticket.ticket_id) {
                 Some(conflict) => {
                     tracing::error!(

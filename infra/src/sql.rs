@@ -49,9 +49,15 @@ pub async fn connect(settings: &MysqlSettings) -> anyhow::Result<Pool> {
         .with_context(|| format!("Failed to create database {database}"))?;
     admin.disconnect().await.ok();
     let constraints = PoolConstraints::new(1, settings.pool_max).context("MYSQL_POOL_MAX must be at least 1")?;
-    Ok(Pool::new(
-        OptsBuilder::from_opts(opts).pool_opts(PoolOpts::default().with_constraints(constraints)),
-    ))
+    // No COM_RESET_CONNECTION when a connection goes back to the pool: the reset would drop
+    // the connection's prepared statements, and every insert and query would be prepared
+    // anew (a fifth of the SQL consumer's CPU in profiles). Nothing here leaves session
+    // state behind; a transaction not committed is rolled back when it is dropped, and the
+    // one connection that takes a named lock ([`migrate`]) opts back in.
+    let pool_opts = PoolOpts::default()
+        .with_constraints(constraints)
+        .with_reset_connection(false);
+    Ok(Pool::new(OptsBuilder::from_opts(opts).pool_opts(pool_opts)))
 }
 
 /// Drops the configured database (tests and benchmarks clean up with this).
@@ -72,6 +78,8 @@ pub async fn drop_database(settings: &MysqlSettings) -> anyhow::Result<()> {
 /// Applies the migrations not applied yet.
 pub async fn migrate(pool: &Pool) -> anyhow::Result<()> {
     let mut conn = pool.get_conn().await.context("Failed to get a MySQL connection")?;
+    // Reset when returned to the pool, so the lock cannot outlive a failed RELEASE_LOCK.
+    conn.reset_connection(true);
     let locked: Option<i64> = conn
         .exec_first("SELECT GET_LOCK(?, 60)", (MIGRATION_LOCK,))
         .await

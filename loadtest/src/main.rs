@@ -13,6 +13,11 @@ use infra::config::Settings;
 use loadtest::report::{latency_svg, Summary};
 use loadtest::{fire, purchase_run, Requests, Workload};
 
+// The consumers the drain benchmark runs in this process use the allocator of the deployed
+// `consumers` binary.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(about = "Contention benchmark of the ticketing api")]
 struct Cli {
@@ -70,15 +75,24 @@ enum Command {
     },
     /// Consumer drain rate against raw batched writes, per store.
     Drain {
-        /// Tickets written each way.
-        #[arg(long, default_value_t = 50_000)]
-        tickets: usize,
+        /// Tickets per round for MySQL.
+        #[arg(long, default_value_t = 200_000)]
+        mysql_tickets: usize,
+        /// Tickets per round for DynamoDB.
+        #[arg(long, default_value_t = 20_000)]
+        dynamodb_tickets: usize,
         /// Tickets per batch.
         #[arg(long, default_value_t = 250)]
         batch: usize,
         /// Batches in flight (consumer workers).
         #[arg(long, default_value_t = 2)]
         concurrency: usize,
+        /// Rounds per store; the medians are reported.
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+        /// The stores to measure.
+        #[arg(long, value_enum, value_delimiter = ',', default_value = "mysql,dynamodb")]
+        stores: Vec<loadtest::drain::DrainStore>,
         /// Write the figures as Markdown here.
         #[arg(long)]
         markdown: Option<PathBuf>,
@@ -208,21 +222,45 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
             out,
         } => bench(&target, &workload, &ratios, &out).await,
         Command::Drain {
-            tickets,
+            mysql_tickets,
+            dynamodb_tickets,
             batch,
             concurrency,
+            rounds,
+            stores,
             markdown,
         } => {
             let settings = Settings::from_env()?;
-            let figures = loadtest::drain::drain_bench(&settings, tickets, batch, concurrency).await?;
+            let options = loadtest::drain::DrainOptions {
+                stores,
+                mysql_tickets,
+                dynamodb_tickets,
+                batch,
+                concurrency,
+                rounds: rounds.max(1),
+            };
+            let figures = loadtest::drain::drain_bench(&settings, &options).await?;
             let mut md = String::from(
-                "| store | tickets | raw batched writes/s | consumer drain/s | drain / raw |\n|---|---|---|---|---|\n",
+                "| store | tickets per round | raw batched writes/s | consumer's store calls/s | consumer drain/s | drain / raw | drain / raw, each round |\n\
+                 |---|---|---|---|---|---|---|\n",
             );
             for f in &figures {
+                let rounds: Vec<String> = f
+                    .raw
+                    .iter()
+                    .zip(&f.drain)
+                    .map(|(r, d)| format!("{:.2}", d / r))
+                    .collect();
                 let _ = writeln!(
                     md,
-                    "| {} | {} | {:.0} | {:.0} | {:.2} |",
-                    f.store, f.tickets, f.raw_per_sec, f.drain_per_sec, f.ratio
+                    "| {} | {} | {:.0} | {:.0} | {:.0} | {:.2} | {} |",
+                    f.store,
+                    f.tickets,
+                    f.raw_per_sec(),
+                    f.store_per_sec(),
+                    f.drain_per_sec(),
+                    f.ratio(),
+                    rounds.join(" / ")
                 );
             }
             print!("{md}");

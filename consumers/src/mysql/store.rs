@@ -8,6 +8,7 @@
 use std::collections::HashSet;
 
 use anyhow::Context;
+use chrono::{DateTime, Datelike, Timelike, Utc};
 use infra::ticket::Ticket;
 use mysql_async::prelude::Queryable;
 use mysql_async::{Params, Pool, TxOpts, Value};
@@ -77,10 +78,23 @@ pub fn insert_params(tickets: &[Ticket]) -> Params {
             Value::from(&t.row),
             Value::from(t.column),
             Value::from(t.price.to_string()),
-            Value::from(infra::sql::datetime(&t.created_on)),
+            datetime(&t.created_on),
         ]);
     }
     Params::Positional(values)
+}
+
+/// A `DATETIME(3)` value in the binary protocol: no text to format or parse.
+fn datetime(at: &DateTime<Utc>) -> Value {
+    Value::Date(
+        at.year() as u16,
+        at.month() as u8,
+        at.day() as u8,
+        at.hour() as u8,
+        at.minute() as u8,
+        at.second() as u8,
+        at.timestamp_subsec_micros(),
+    )
 }
 
 /// The tickets of the batch absent from the table after the insert, with the ticket that
