@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Stops what scripts/up.sh started: the binaries and DynamoDB Local (when we started it).
+# Stops what scripts/up.sh started: the binaries, DynamoDB Local and tansu (when we started them).
 # Redis, RabbitMQ and MariaDB keep running, unless --all is given; even then only those that
 # these scripts started (marked in .local/run/) are stopped, never the machine's own.
 #
@@ -21,6 +21,7 @@ for ((i = ${#BINARIES[@]} - 1; i >= 0; i--)); do
   stop_pid_file "${BINARIES[i]%% *}"
 done
 stop_pid_file dynamodb # only exists when ensure_dynamodb_local started it
+stop_pid_file kafka    # only exists when ensure_kafka started it
 
 $all || exit 0
 

@@ -1,9 +1,10 @@
 # shellcheck shell=bash
 # Helpers sourced by every script in scripts/: paths, logging, package installs, and making
-# sure the local services (Redis, RabbitMQ, MariaDB, DynamoDB Local) are running.
+# sure the local services (Redis, RabbitMQ, MariaDB, DynamoDB Local, and for the replay topic a
+# Kafka-compatible broker) are running.
 #
 # The local stack always uses the default ports on 127.0.0.1 (Redis 6379, RabbitMQ 5672,
-# MariaDB 3306, DynamoDB Local 8000, API 8080). REDIS_URL and the other connection settings in
+# MariaDB 3306, DynamoDB Local 8000, Kafka 9092, API 8080). REDIS_URL and the other connection settings in
 # .env only tell the programs where to connect; these helpers neither read nor start anything
 # elsewhere.
 #
@@ -336,6 +337,42 @@ ensure_dynamodb_local() {
     die "DynamoDB Local did not start; see $RUN_DIR/dynamodb.log"
   }
   log "DynamoDB Local: started on 127.0.0.1:8000 (in memory)"
+}
+
+# --- Kafka-compatible broker (tansu) for the replay topic ------------------------------------
+
+# tansu speaks the Kafka protocol and is one Rust binary. Built once per machine with cargo
+# (10-18 minutes on two cores; the default features cannot store anything, hence dynostore)
+# into cargo's own bin directory, where later clones find it. In memory: the replay topic of
+# the local stack and of the tests does not outlive the broker.
+TANSU_VERSION=0.6.0
+tansu_bin() { echo "${CARGO_HOME:-$HOME/.cargo}/bin/tansu"; }
+
+install_tansu() {
+  local bin
+  bin=$(tansu_bin)
+  if [[ -x $bin ]] && "$bin" --version 2>/dev/null | grep -q "$TANSU_VERSION"; then
+    return 0
+  fi
+  command -v cargo >/dev/null || die "cargo is needed to build tansu (the Kafka-compatible broker)"
+  log "tansu $TANSU_VERSION: building with cargo install (10-18 minutes on two cores, once per machine)"
+  cargo install tansu --version "$TANSU_VERSION" --locked --features dynostore >"$RUN_DIR/tansu-install.log" 2>&1 ||
+    { tail -n 20 "$RUN_DIR/tansu-install.log" >&2; die "cargo install tansu failed"; }
+}
+
+ensure_kafka() {
+  if port_open 127.0.0.1 9092; then
+    log "Kafka: reusing 127.0.0.1:9092"
+    return 0
+  fi
+  install_tansu
+  start_bg kafka "$(tansu_bin)" broker --listener-url tcp://127.0.0.1:9092 \
+    --advertised-listener-url tcp://127.0.0.1:9092 --storage-engine memory://tansu/
+  wait_until 30 port_open 127.0.0.1 9092 || {
+    tail -n 20 "$RUN_DIR/kafka.log" >&2
+    die "tansu did not start; see $RUN_DIR/kafka.log"
+  }
+  log "Kafka: tansu started on 127.0.0.1:9092 (in memory)"
 }
 
 ensure_services() {

@@ -31,6 +31,7 @@ for arg in "$@"; do
 done
 
 step "services" ensure_services
+step "kafka (replay topic)" ensure_kafka
 step "cargo fmt" cargo fmt --all --check
 step "cargo clippy" cargo clippy --workspace --all-targets -- -D warnings
 step "cargo test" cargo test "${test_args[@]}" "$@"

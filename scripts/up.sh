@@ -12,6 +12,10 @@ api_bind=${API_BIND:-0.0.0.0:8080}
 API_URL=http://127.0.0.1:${api_bind##*:}
 
 ensure_services
+# The replay topic is optional: a local broker only when KAFKA_BOOTSTRAP asks for it.
+if [[ ${KAFKA_BOOTSTRAP:-} == 127.0.0.1:9092 || ${KAFKA_BOOTSTRAP:-} == localhost:9092 ]]; then
+  ensure_kafka
+fi
 
 # Only the binaries whose crate exists yet (see BINARIES in lib.sh).
 present=()

@@ -6,6 +6,7 @@ pub mod dynamodb;
 pub mod message;
 pub mod mysql;
 pub mod redrive;
+pub mod replay;
 pub mod runner;
 pub mod startup;
 pub mod store;

@@ -1,6 +1,8 @@
 //! `consumers [all|mysql|dynamodb]`: runs both consumers, or one (separately deployable and
 //! scalable). SIGTERM or Ctrl-C finishes the batches in flight, then exits.
 //! `consumers redrive <mysql|dynamodb> [--limit N]` moves dead-lettered messages back.
+//! `consumers replay [all|mysql|dynamodb]` rebuilds the stores from the replay topic; it exits
+//! 1 if the topic held anything the stores refused.
 //! `consumers healthcheck` exits 0 if the broker answers and the queues exist (for containers).
 
 use std::process::ExitCode;
@@ -24,6 +26,7 @@ async fn main() -> ExitCode {
         match command.as_deref() {
             Some("healthcheck") => return consumers::startup::healthcheck(&settings).await,
             Some("redrive") => return redrive(&settings).await,
+            Some("replay") => return replay(&settings).await,
             _ => {}
         }
         let which: Which = command.as_deref().unwrap_or("all").parse()?;
@@ -43,6 +46,17 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+async fn replay(settings: &Settings) -> anyhow::Result<()> {
+    let which: Which = std::env::args().nth(2).as_deref().unwrap_or("all").parse()?;
+    let report = consumers::replay::replay(settings, which).await?;
+    println!("{}", serde_json::to_string(&report)?);
+    anyhow::ensure!(
+        report.clean(),
+        "the topic held records the stores refused; see the ERROR lines above"
+    );
+    Ok(())
 }
 
 async fn redrive(settings: &Settings) -> anyhow::Result<()> {

@@ -35,6 +35,8 @@ pub struct Settings {
     pub consumer: ConsumerSettings,
     /// The DynamoDB write model.
     pub dynamodb: DynamoDbSettings,
+    /// The optional Kafka-compatible replay topic.
+    pub kafka: KafkaSettings,
     /// Seed file of the catalog; the built-in seed when unset.
     pub catalog_path: Option<PathBuf>,
 }
@@ -131,6 +133,25 @@ pub struct DynamoDbSettings {
     pub seats_table: String,
 }
 
+/// The Kafka-compatible replay topic (DESIGN: optional).
+#[derive(Debug, Clone)]
+pub struct KafkaSettings {
+    /// `KAFKA_BOOTSTRAP`: `host:port[,host:port...]`; empty (the default) means no topic: the
+    /// relay publishes to RabbitMQ only and `consumers replay` refuses to run.
+    pub bootstrap: Vec<String>,
+    /// `KAFKA_TOPIC`: the topic of every ticket event, keyed by event id.
+    pub topic: String,
+    /// `KAFKA_PARTITIONS`: partitions of the topic when the programs create it.
+    pub partitions: i32,
+}
+
+impl KafkaSettings {
+    /// Whether a topic is configured.
+    pub fn enabled(&self) -> bool {
+        !self.bootstrap.is_empty()
+    }
+}
+
 impl Settings {
     /// Reads the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -182,6 +203,11 @@ impl Settings {
                 region: env.non_empty("AWS_REGION", "us-east-1")?,
                 table: env.table_name("DYNAMODB_TABLE", "tickets")?,
                 seats_table: env.table_name("DYNAMODB_SEATS_TABLE", "ticket_seats")?,
+            },
+            kafka: KafkaSettings {
+                bootstrap: env.host_ports("KAFKA_BOOTSTRAP")?,
+                topic: env.topic_name("KAFKA_TOPIC", "ticket-events")?,
+                partitions: env.parse_in("KAFKA_PARTITIONS", "1", 1..=1000)?,
             },
             catalog_path: lookup("CATALOG_PATH").filter(|p| !p.is_empty()).map(PathBuf::from),
         };
@@ -263,6 +289,39 @@ impl<F: Fn(&str) -> Option<String>> Env<'_, F> {
                 name,
                 value,
                 "must not contain braces or spaces (keys carry hash tags)",
+            ));
+        }
+        Ok(value)
+    }
+
+    /// A comma-separated list of `host:port`; empty when unset.
+    fn host_ports(&self, name: &'static str) -> Result<Vec<String>, ConfigError> {
+        let value = self.get(name, "");
+        let mut list = Vec::new();
+        for item in value.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+            let valid = item
+                .rsplit_once(':')
+                .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0));
+            if !valid {
+                let reason = format!("`{item}` is not host:port");
+                return Err(Self::invalid(name, value.clone(), reason));
+            }
+            list.push(item.to_owned());
+        }
+        Ok(list)
+    }
+
+    fn topic_name(&self, name: &'static str, default: &str) -> Result<String, ConfigError> {
+        let value = self.get(name, default);
+        let valid = (1..=249).contains(&value.len())
+            && value
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+        if !valid {
+            return Err(Self::invalid(
+                name,
+                value,
+                "must be 1 to 249 characters of A-Z, a-z, 0-9, '_', '-', '.'",
             ));
         }
         Ok(value)
@@ -356,6 +415,10 @@ mod tests {
         assert!(s.catalog_path.is_none());
         assert_eq!(s.dynamodb.endpoint.as_deref(), Some("http://127.0.0.1:8000"));
         assert_eq!(s.dynamodb.table, "tickets");
+        assert!(!s.kafka.enabled());
+        assert_eq!(s.kafka.topic, "ticket-events");
+        let kafka = settings(&[("KAFKA_BOOTSTRAP", "k1:9092, k2:9093")]).unwrap().kafka;
+        assert_eq!(kafka.bootstrap, ["k1:9092", "k2:9093"]);
         assert!(settings(&[("DYNAMODB_ENDPOINT", "")])
             .unwrap()
             .dynamodb
@@ -377,6 +440,10 @@ mod tests {
             ("CONSUMER_PREFETCH", "0"),
             ("CONSUMER_CONCURRENCY", "0"),
             ("DYNAMODB_TABLE", "a b"),
+            ("KAFKA_BOOTSTRAP", "kafka"),
+            ("KAFKA_BOOTSTRAP", "kafka:0"),
+            ("KAFKA_TOPIC", "a/b"),
+            ("KAFKA_PARTITIONS", "0"),
         ] {
             let err = settings(&[(name, value)]).unwrap_err().to_string();
             assert!(err.contains(name), "{err}");

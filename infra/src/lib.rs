@@ -6,6 +6,7 @@ pub mod amqp;
 pub mod catalog;
 pub mod config;
 pub mod dynamodb;
+pub mod kafka;
 pub mod probe;
 pub mod reset;
 pub mod retry;

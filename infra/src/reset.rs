@@ -1,5 +1,5 @@
 //! Wipes all sales on a stack (seat state and outbox in Redis, the queues, the tickets in
-//! both stores) and reloads the catalog: `api reset` and `scripts/reset.sh`. For tests and
+//! both stores, the replay topic when there is one) and reloads the catalog: `api reset` and `scripts/reset.sh`. For tests and
 //! benchmarks, never production: there is no undo.
 
 use anyhow::Context;
@@ -65,6 +65,13 @@ pub async fn reset(settings: &Settings) -> anyhow::Result<Report> {
     let client = dynamodb::connect(&settings.dynamodb).await;
     dynamodb::delete_tables(&client, &settings.dynamodb).await?;
     dynamodb::ensure_tables(&client, &settings.dynamodb).await?;
+
+    // The replay topic holds the same sales; a replay after a reset must not bring them back.
+    if settings.kafka.enabled() {
+        crate::kafka::delete_topic(&settings.kafka)
+            .await
+            .context("Failed to delete the replay topic")?;
+    }
 
     Ok(report)
 }

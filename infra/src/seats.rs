@@ -35,6 +35,12 @@ impl EventKeys {
     pub fn outbox(&self) -> String {
         format!("{}:outbox", self.base)
     }
+
+    /// The event id of any key of an event: its hash tag.
+    pub fn event_of(key: &str) -> Option<&str> {
+        let (_, tagged) = key.split_once('{')?;
+        tagged.split_once('}').map(|(event_id, _)| event_id)
+    }
 }
 
 /// The field of [`EventKeys::counts`] holding a zone's unsold seats.
@@ -70,11 +76,7 @@ mod tests {
         assert_eq!(keys.outbox(), "tk:{Event1}:outbox");
         // Redis Cluster hashes only the part between the first `{` and the next `}`.
         for key in [keys.seats(1), keys.counts(), keys.outbox()] {
-            let tag = key
-                .split_once('{')
-                .and_then(|(_, rest)| rest.split_once('}'))
-                .map(|(tag, _)| tag);
-            assert_eq!(tag, Some("Event1"), "{key}");
+            assert_eq!(EventKeys::event_of(&key), Some("Event1"), "{key}");
         }
     }
 

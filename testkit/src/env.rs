@@ -1,5 +1,6 @@
 //! One test's private slice of the shared servers, and readers of what reached them.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -22,6 +23,7 @@ fn env_or(name: &str, default: &str) -> String {
 pub struct TestEnv {
     pub id: String,
     overrides: HashMap<&'static str, String>,
+    pub(crate) uses_kafka: Cell<bool>,
 }
 
 impl Default for TestEnv {
@@ -54,8 +56,15 @@ impl TestEnv {
             ("DYNAMODB_SEATS_TABLE", format!("test-{id}-seats")),
             ("CONSUMER_BACKOFF_MAX_MS", "300".to_owned()),
             ("CONSUMER_SHUTDOWN_GRACE_SECS", "5".to_owned()),
+            // No replay topic unless a test asks for one (`TestEnv::kafka`).
+            ("KAFKA_BOOTSTRAP", String::new()),
+            ("KAFKA_TOPIC", format!("test-{id}-ticket-events")),
         ]);
-        Self { id, overrides }
+        Self {
+            id,
+            overrides,
+            uses_kafka: Cell::new(false),
+        }
     }
 
     /// Settings for this environment, with `extra` variables on top.
@@ -167,9 +176,15 @@ impl Drop for TestEnv {
     /// own since `Drop` cannot await.
     fn drop(&mut self) {
         let settings = self.settings(&[]);
+        let kafka = self.uses_kafka.get().then(|| self.settings(&self.kafka()).kafka);
         let cleanup = std::thread::spawn(move || {
             if let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
-                runtime.block_on(infra::reset::remove_all(&settings));
+                runtime.block_on(async {
+                    infra::reset::remove_all(&settings).await;
+                    if let Some(kafka) = kafka {
+                        infra::kafka::delete_topic(&kafka).await.ok();
+                    }
+                });
             }
         });
         cleanup.join().ok();

@@ -13,11 +13,13 @@
 mod app;
 mod consumers;
 mod env;
+mod kafka;
 mod proxy;
 mod stores;
 
 pub use app::{seat, TestApp};
 pub use consumers::TestConsumers;
 pub use env::{Message, TestEnv};
+pub use kafka::kafka_bootstrap;
 pub use proxy::Proxy;
 pub use stores::{eventually, DynamoTicket, SqlTicket};

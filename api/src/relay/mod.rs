@@ -7,10 +7,13 @@
 //!    entries other relays left pending for longer than `RELAY_CLAIM_IDLE_MS` (a crashed
 //!    instance), then new entries as they arrive, re-checking for stale ones every
 //!    `RELAY_CLAIM_IDLE_MS`;
-//! 2. each batch is published with confirms; only after every confirm is it acknowledged
-//!    and deleted from the stream;
-//! 3. when the broker (or Redis) fails, it backs off and retries the same batch: entries wait
-//!    in Redis meanwhile and purchases go on;
+//! 2. each batch is published with confirms and, when a replay topic is configured
+//!    (`KAFKA_BOOTSTRAP`), produced to it; only after every confirm and the topic's
+//!    acknowledgement is it acknowledged and deleted from the stream;
+//! 3. when the broker, Kafka or Redis fails, it backs off and retries the step that failed:
+//!    entries wait in Redis meanwhile and purchases go on. With a topic configured, a Kafka
+//!    outage therefore pauses RabbitMQ delivery too: the outbox is the one place an event
+//!    waits until it has reached both;
 //! 4. on shutdown it flushes what is in the outbox, for at most the shutdown grace period.
 //!
 //! A crash between publish and acknowledgement publishes that batch again later: delivery is
@@ -19,6 +22,7 @@
 pub mod outbox;
 pub mod publisher;
 mod thread;
+pub mod topic;
 
 use std::time::Duration;
 
@@ -32,6 +36,7 @@ use tokio::time::Instant;
 pub use outbox::{Cursor, Entry, Outbox};
 pub use publisher::{BrokerHealth, PublishError, Publisher};
 pub use thread::RelayThread;
+pub use topic::TopicProducer;
 
 /// Shortest wait before retrying a failed step.
 const BACKOFF_MIN: Duration = Duration::from_millis(50);
@@ -40,6 +45,7 @@ const BACKOFF_MIN: Duration = Duration::from_millis(50);
 pub struct Relay {
     outbox: Outbox,
     publisher: Publisher,
+    topic: Option<TopicProducer>,
     settings: RelaySettings,
 }
 
@@ -70,9 +76,14 @@ impl Relay {
         )
         .await?;
         let publisher = Publisher::new(settings.amqp.clone(), health);
+        let topic = settings
+            .kafka
+            .enabled()
+            .then(|| TopicProducer::new(settings.kafka.clone()));
         Ok(Self {
             outbox,
             publisher,
+            topic,
             settings: settings.relay.clone(),
         })
     }
@@ -152,9 +163,9 @@ impl Relay {
         }
     }
 
-    /// Publishes `batch` until confirmed, then acknowledges it; both retried with backoff.
-    /// Gives up only when the shutdown grace period is over: the entries stay pending and
-    /// the next run publishes them.
+    /// Publishes `batch` until confirmed, produces it to the replay topic if there is one,
+    /// then acknowledges it; each step retried with backoff. Gives up only when the shutdown
+    /// grace period is over: the entries stay pending and the next run delivers them again.
     async fn deliver(&mut self, batch: &[Entry], stop: &mut Stop) {
         let mut retry = backoff(BACKOFF_MIN, self.settings.backoff_max);
         loop {
@@ -168,6 +179,21 @@ impl Relay {
                     }
                     stop.sleep(retry.next().unwrap_or(self.settings.backoff_max)).await;
                 }
+            }
+        }
+        if let Some(topic) = &mut self.topic {
+            while let Err(e) = topic.produce(batch).await {
+                tracing::warn!(
+                    error = format!("{e:#}"),
+                    entries = batch.len(),
+                    "producing to the replay topic failed; retrying"
+                );
+                if stop.expired() {
+                    // Published to RabbitMQ, not to the topic: published once more next run.
+                    tracing::warn!(entries = batch.len(), "shutdown grace over: entries stay in the outbox");
+                    return;
+                }
+                stop.sleep(retry.next().unwrap_or(self.settings.backoff_max)).await;
             }
         }
         while let Err(e) = self.outbox.ack(batch).await {

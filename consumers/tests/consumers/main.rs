@@ -3,6 +3,7 @@
 //! Each test has its own queues, database and tables (`testkit::TestEnv`).
 
 mod failures;
+mod replay;
 mod stores;
 
 use infra::catalog::{row, Price};

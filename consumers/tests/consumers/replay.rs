@@ -1,0 +1,182 @@
+//! The Kafka-compatible replay topic: the relay produces every ticket event to it, and
+//! `consumers replay` rebuilds both stores from it, idempotently.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use consumers::replay::{replay, ReplayReport};
+use consumers::startup::Which;
+use futures_util::{stream, StreamExt};
+use infra::ticket::TicketEvent;
+use serde_json::Value;
+use testkit::{eventually, kafka_bootstrap, seat, Proxy, TestApp, TestEnv};
+
+use crate::tickets;
+
+/// Sells `n` seats of Arena2 zone 3 (20 rows x 40) and of Event1 zone 1 through `app`.
+async fn sell(app: &TestApp, n: u32) -> Vec<Value> {
+    stream::iter(0..n)
+        .map(|i| async move {
+            let body = if i % 2 == 0 {
+                seat(
+                    "Arena2",
+                    "Event3",
+                    3,
+                    &infra::catalog::row::label(i / 80 + 1),
+                    i / 2 % 40 + 1,
+                )
+            } else {
+                seat(
+                    "Venue1",
+                    "Event1",
+                    1,
+                    &infra::catalog::row::label(i / 60 + 1),
+                    i / 2 % 30 + 1,
+                )
+            };
+            let (status, ticket) = app.purchase(&body).await;
+            assert_eq!(status, 201, "{ticket}");
+            ticket
+        })
+        .buffer_unordered(16)
+        .collect()
+        .await
+}
+
+#[tokio::test]
+async fn the_topic_gets_every_ticket_and_a_replay_rebuilds_both_stores_once() {
+    let env = TestEnv::new();
+    env.declare_topology().await;
+    let kafka = env.kafka();
+    let app = TestApp::spawn(&env, &kafka).await;
+    let sold = sell(&app, 120).await;
+
+    let records = eventually("120 records in the topic", Duration::from_secs(30), || async {
+        Some(env.topic_records().await).filter(|records| records.len() >= 120)
+    })
+    .await;
+    app.stop().await;
+    let by_id: HashMap<&str, &Value> = sold.iter().map(|t| (t["ticketId"].as_str().unwrap(), t)).collect();
+    assert_eq!(records.len(), 120, "each ticket once (no relay retries here)");
+    for (key, event) in &records {
+        let id = event["ticketId"].as_str().unwrap();
+        let mut expected = (*by_id[id]).clone();
+        expected["v"] = 1.into();
+        assert_eq!(event, &expected, "the record is the ticket event of the 201 body");
+        assert_eq!(key, event["eventId"].as_str().unwrap(), "keyed by event id");
+    }
+
+    // No consumer ran: the stores are empty until the replay fills them.
+    assert!(env.sql_tickets().await.is_empty());
+    let settings = env.settings(&kafka);
+    let report = replay(&settings, Which::All).await.unwrap();
+    assert_eq!(
+        report,
+        ReplayReport {
+            records: 120,
+            ..ReplayReport::default()
+        }
+    );
+    let rows = env.sql_tickets().await;
+    assert_eq!(rows.len(), 120);
+    for row in &rows {
+        assert_eq!(
+            row,
+            by_id[row["ticketId"].as_str().unwrap()],
+            "MySQL row equals the 201 body"
+        );
+    }
+    let items = env.dynamo_tickets().await;
+    assert_eq!(items.len(), 120);
+    for (id, item) in &items {
+        let mut expected = (*by_id[id.as_str()]).clone();
+        expected["status"] = "CREATED".into();
+        assert_eq!(item, &expected, "DynamoDB item equals the 201 body");
+    }
+
+    // Replaying again changes nothing.
+    assert!(replay(&settings, Which::All).await.unwrap().clean());
+    assert_eq!(env.sql_tickets().await, rows);
+    assert_eq!(env.dynamo_tickets().await, items);
+
+    // A reset wipes the topic with the rest: no replay can bring the sales back.
+    infra::reset::reset(&settings).await.unwrap();
+    assert!(env.topic_records().await.is_empty());
+}
+
+#[tokio::test]
+async fn a_replay_reports_what_the_stores_refuse_and_stores_the_rest() {
+    let env = TestEnv::new();
+    let settings = env.settings(&env.kafka());
+    let good = tickets(3);
+    let mut rival = good[0].clone();
+    rival.ticket_id = uuid::Uuid::now_v7();
+    let bodies: Vec<String> = good
+        .iter()
+        .chain([&rival])
+        .map(|t| TicketEvent::to_json(t).unwrap())
+        .collect();
+    let mut records: Vec<(&str, &[u8])> = bodies.iter().map(|b| ("Event1", b.as_bytes())).collect();
+    records.insert(1, ("Event1", br#"{"v":2,"ticketId":"x"}"#));
+    env.produce(&records).await;
+
+    let report = replay(&settings, Which::All).await.unwrap();
+    assert_eq!(
+        report,
+        ReplayReport {
+            records: 5,
+            poison: 1,
+            mysql_conflicts: 1,
+            dynamodb_conflicts: 1,
+        }
+    );
+    assert!(!report.clean());
+    let stored: Vec<String> = env
+        .sql_tickets()
+        .await
+        .iter()
+        .map(|row| row["ticketId"].as_str().unwrap().to_owned())
+        .collect();
+    let mut expected: Vec<String> = good.iter().map(|t| t.ticket_id.to_string()).collect();
+    expected.sort();
+    let mut stored_sorted = stored.clone();
+    stored_sorted.sort();
+    assert_eq!(stored_sorted, expected, "the rival ticket is not stored");
+    let items = env.dynamo_tickets().await;
+    assert_eq!(items.len(), 3);
+    assert!(!items.contains_key(&rival.ticket_id.to_string()));
+}
+
+#[tokio::test]
+async fn while_kafka_is_unreachable_events_wait_in_the_outbox_and_purchases_go_on() {
+    let env = TestEnv::new();
+    env.declare_topology().await;
+    env.kafka();
+    // Kafka's address as the relay first sees it goes through a proxy that is down.
+    let kafka: SocketAddr = kafka_bootstrap().parse().unwrap();
+    let proxy = Proxy::start(kafka, false).await;
+    let through_proxy = [("KAFKA_BOOTSTRAP", format!("127.0.0.1:{}", proxy.port()))];
+    let app = TestApp::spawn(&env, &through_proxy).await;
+    let sold = sell(&app, 20).await;
+    assert_eq!(sold.len(), 20, "purchases answer 201 while Kafka is unreachable");
+
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let waiting = env.outbox("Event1").await.0 + env.outbox("Event3").await.0;
+    assert_eq!(waiting, 20, "every event waits in the outbox");
+    assert!(env.topic_records().await.is_empty());
+
+    proxy.set_up(true);
+    let records = eventually("20 records in the topic", Duration::from_secs(30), || async {
+        Some(env.topic_records().await).filter(|records| records.len() >= 20)
+    })
+    .await;
+    assert_eq!(records.len(), 20);
+    eventually("the outbox emptied", Duration::from_secs(10), || async {
+        (env.outbox("Event1").await.0 + env.outbox("Event3").await.0 == 0).then_some(())
+    })
+    .await;
+    let messages = env.drain(&env.mysql_queue(), 20, Duration::from_secs(10)).await;
+    assert_eq!(messages.len(), 20, "RabbitMQ got them too");
+    app.stop().await;
+}
