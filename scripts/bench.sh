@@ -123,24 +123,13 @@ each round after them.
 
 $(cat "$OUT/drain.md")
 
-**Target (drain at least 0.8 of raw): missed for both stores.** Where the difference goes:
-
-- MySQL: the store side costs little (store calls at 0.85-1.0 of raw: \`INSERT IGNORE\` in a
-  transaction, one commit per batch). The gap is the broker and the consumer sharing the two
-  cores with MariaDB. Per-process CPU during a drain at 58k tickets/s (\`/proc\` sampled every
-  0.5 s): MariaDB 12 us per ticket, RabbitMQ delivering from the quorum queue and taking the
-  acks 8 us, the consumer 8 us (AMQP frame parsing in lapin about half of it, JSON decoding,
-  the insert's parameters); the raw insert costs 13 us per ticket in all. At full use of both
-  cores that caps the drain at about 2 / 28 us = 70k tickets/s, 0.65 of raw; 0.8 needs
-  RabbitMQ and the consumer on cores of their own, as the deployment has them
-  (\`terraform/\`: the broker tier and MySQL on separate instances).
-- DynamoDB: the drain matches the store calls; the consumer adds nothing measurable. The
-  gap is the write model: each ticket is also a conditional seat claim in a
-  \`TransactWriteItems\` (the atomic check that refuses a second ticket for a seat), and
-  DynamoDB Local spends about 0.3 ms per transactional item against 0.13 ms per batched
-  one. Claims cannot go into \`BatchWriteItem\`, which has no conditions. On AWS a
-  transactional write costs two write units instead of one, so the same design would use
-  about three times the capacity of raw writes.
+**Target (drain at least 0.8 of raw): missed for both stores.** For MySQL the store side
+costs little (compare the store calls with raw); the difference is RabbitMQ and the consumer
+sharing the two cores with MariaDB, about 16 us of CPU per ticket against MariaDB's 12. For
+DynamoDB the drain equals the store calls: the difference is the write model's conditional
+seat claim (\`TransactWriteItems\`), which costs DynamoDB Local about twice as much as the
+batched ticket write itself. Measurements and reasoning:
+[docs/benchmarks/profile.md](docs/benchmarks/profile.md#5-the-consumers-drain-against-raw-writes).
 
 ## Against the original
 
