@@ -21,7 +21,8 @@ for ((i = ${#BINARIES[@]} - 1; i >= 0; i--)); do
   stop_pid_file "${BINARIES[i]%% *}"
 done
 stop_pid_file dynamodb # only exists when ensure_dynamodb_local started it
-stop_pid_file kafka    # only exists when ensure_kafka started it
+stop_pid_file tansu    # only exists when ensure_kafka started it
+stop_redis_cluster     # only when ensure_redis_cluster (scripts/test.sh) started it
 
 $all || exit 0
 

@@ -211,6 +211,53 @@ ensure_redis() {
   fi
 }
 
+# --- Redis Cluster (tests only) --------------------------------------------------------------
+
+# Three primaries on 127.0.0.1:7000-7002, no replicas, nothing persisted: the tests run the
+# seat-lock script on a real cluster (DESIGN, "Scaling past one machine").
+REDIS_CLUSTER_PORTS=(7000 7001 7002)
+
+redis_cluster_ok() {
+  redis-cli -h 127.0.0.1 -p "${REDIS_CLUSTER_PORTS[0]}" cluster info 2>/dev/null | grep -q '^cluster_state:ok'
+}
+
+ensure_redis_cluster() {
+  if redis_cluster_ok; then
+    log "Redis Cluster: reusing 127.0.0.1:${REDIS_CLUSTER_PORTS[0]}-${REDIS_CLUSTER_PORTS[-1]}"
+    return 0
+  fi
+  command -v redis-server >/dev/null || apt_install redis-server
+  local port dir nodes=()
+  for port in "${REDIS_CLUSTER_PORTS[@]}"; do
+    port_open 127.0.0.1 "$port" && die "127.0.0.1:$port is taken by something that is not a working Redis Cluster"
+    # A fresh node each time: its cluster state file from an earlier run would name the
+    # old node ids.
+    dir=$ROOT/.local/redis-cluster/$port
+    rm -rf "$dir" && mkdir -p "$dir"
+    redis-server --daemonize yes --bind 127.0.0.1 --port "$port" --cluster-enabled yes \
+      --cluster-config-file nodes.conf --save "" --appendonly no --dir "$dir" \
+      --logfile "$RUN_DIR/redis-cluster-$port.log" --pidfile "$RUN_DIR/redis-cluster-$port.pid" ||
+      die "redis-server on $port did not start; see $RUN_DIR/redis-cluster-$port.log"
+    touch "$RUN_DIR/redis-cluster.ours"
+    wait_until 30 redis-cli -h 127.0.0.1 -p "$port" ping || die "Redis on $port did not start"
+    nodes+=("127.0.0.1:$port")
+  done
+  redis-cli --cluster create "${nodes[@]}" --cluster-replicas 0 --cluster-yes >"$RUN_DIR/redis-cluster-create.log" 2>&1 ||
+    { tail -n 20 "$RUN_DIR/redis-cluster-create.log" >&2; die "redis-cli --cluster create failed"; }
+  wait_until 30 redis_cluster_ok || die "the Redis Cluster did not reach cluster_state:ok"
+  log "Redis Cluster: started on 127.0.0.1:${REDIS_CLUSTER_PORTS[0]}-${REDIS_CLUSTER_PORTS[-1]} (3 primaries)"
+}
+
+stop_redis_cluster() {
+  [[ -f $RUN_DIR/redis-cluster.ours ]] || return 0
+  local port
+  for port in "${REDIS_CLUSTER_PORTS[@]}"; do
+    redis-cli -h 127.0.0.1 -p "$port" shutdown nosave >/dev/null 2>&1 || true
+  done
+  rm -f "$RUN_DIR/redis-cluster.ours"
+  log "Redis Cluster: stopped"
+}
+
 # --- RabbitMQ -------------------------------------------------------------------------------
 
 rabbitmq_ready() {
@@ -366,11 +413,12 @@ ensure_kafka() {
     return 0
   fi
   install_tansu
-  start_bg kafka "$(tansu_bin)" broker --listener-url tcp://127.0.0.1:9092 \
+  # Named after the binary: start_bg and stop_pid_file recognise a process by its command line.
+  start_bg tansu "$(tansu_bin)" broker --listener-url tcp://127.0.0.1:9092 \
     --advertised-listener-url tcp://127.0.0.1:9092 --storage-engine memory://tansu/
   wait_until 30 port_open 127.0.0.1 9092 || {
-    tail -n 20 "$RUN_DIR/kafka.log" >&2
-    die "tansu did not start; see $RUN_DIR/kafka.log"
+    tail -n 20 "$RUN_DIR/tansu.log" >&2
+    die "tansu did not start; see $RUN_DIR/tansu.log"
   }
   log "Kafka: tansu started on 127.0.0.1:9092 (in memory)"
 }

@@ -32,6 +32,7 @@ done
 
 step "services" ensure_services
 step "kafka (replay topic)" ensure_kafka
+step "redis cluster (seat-lock test)" ensure_redis_cluster
 step "cargo fmt" cargo fmt --all --check
 step "cargo clippy" cargo clippy --workspace --all-targets -- -D warnings
 step "cargo test" cargo test "${test_args[@]}" "$@"

@@ -2,7 +2,7 @@
 
 use infra::seats::{self, EventKeys};
 use infra::ticket::Ticket;
-use redis::aio::ConnectionManager;
+use redis::aio::{ConnectionLike, ConnectionManager};
 use redis::Script;
 
 use super::request::Seat;
@@ -22,17 +22,19 @@ pub enum Outcome {
 }
 
 /// Sells seats through the script, run by SHA (redis-rs loads it again on `NOSCRIPT`, e.g.
-/// after a Redis restart).
+/// after a Redis restart). The api uses one Redis server; the same script and keys run on a
+/// Redis Cluster connection (tested on a real cluster), since every key of an event shares
+/// its hash slot.
 #[derive(Clone)]
-pub struct SeatLock {
-    conn: ConnectionManager,
+pub struct SeatLock<C = ConnectionManager> {
+    conn: C,
     script: Script,
     key_prefix: String,
 }
 
-impl SeatLock {
+impl<C: ConnectionLike + Clone + Send + Sync> SeatLock<C> {
     /// A seat lock on `conn` for keys under `key_prefix`.
-    pub fn new(conn: ConnectionManager, key_prefix: String) -> Self {
+    pub fn new(conn: C, key_prefix: String) -> Self {
         Self {
             conn,
             script: Script::new(include_str!("seat_lock.lua")),

@@ -1,0 +1,104 @@
+//! The seat lock on a real Redis Cluster (three primaries, started by `scripts/test.sh`;
+//! `TEST_REDIS_CLUSTER` names its nodes): the script and keys the api uses run unchanged,
+//! because every key of an event carries the event id as its hash tag.
+
+use api::purchase::request::{self, Seat};
+use api::purchase::seat_lock::{Outcome, SeatLock};
+use futures_util::{stream, StreamExt};
+use infra::catalog::Catalog;
+use infra::seats::EventKeys;
+use infra::ticket::{Ticket, TicketEvent};
+use redis::cluster::ClusterClient;
+use redis::cluster_async::ClusterConnection;
+use redis::AsyncCommands;
+
+fn cluster_nodes() -> Vec<String> {
+    std::env::var("TEST_REDIS_CLUSTER")
+        .unwrap_or_else(|_| "redis://127.0.0.1:7000,redis://127.0.0.1:7001,redis://127.0.0.1:7002".to_owned())
+        .split(',')
+        .map(str::to_owned)
+        .collect()
+}
+
+fn seat<'c>(catalog: &'c Catalog, event: &str, zone: u32, row: &str, column: u32) -> Seat<'c> {
+    let venue = catalog.event(event).unwrap().venue_id.clone();
+    let body = serde_json::json!({"venueId": venue, "eventId": event, "zoneId": zone, "row": row, "column": column});
+    let parsed = request::parse(body.to_string().as_bytes()).unwrap();
+    request::resolve(&parsed, catalog).unwrap()
+}
+
+async fn sell(lock: &SeatLock<ClusterConnection>, seat: &Seat<'_>) -> Outcome {
+    let ticket = Ticket::issue(
+        &seat.venue.venue_id,
+        &seat.event.event_id,
+        seat.zone.zone_id,
+        infra::catalog::row::label(seat.row),
+        seat.column,
+        seat.zone.ticket_price,
+    );
+    lock.sell(seat, &ticket, &TicketEvent::to_json(&ticket).unwrap())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_seat_lock_sells_each_seat_once_on_a_redis_cluster() {
+    let client = ClusterClient::new(cluster_nodes()).unwrap();
+    let mut conn = client.get_async_connection().await.unwrap();
+    let prefix = format!("test-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    let lock = SeatLock::new(conn.clone(), prefix.clone());
+    lock.load().await.unwrap();
+    let catalog = Catalog::load(None).unwrap();
+
+    // Two events whose keys hash to different slots: the script must not assume one node.
+    let (one, three) = (EventKeys::new(&prefix, "Event1"), EventKeys::new(&prefix, "Event3"));
+    let slot = |key: String| redis::cmd("CLUSTER").arg("KEYSLOT").arg(key).to_owned();
+    let slots: Vec<i64> = stream::iter([one.outbox(), one.seats(5), one.counts(), three.outbox()])
+        .then(|key| {
+            let mut conn = conn.clone();
+            let cmd = slot(key);
+            async move { cmd.query_async::<i64>(&mut conn).await.unwrap() }
+        })
+        .collect()
+        .await;
+    assert!(
+        slots[..3].iter().all(|s| *s == slots[0]),
+        "one event, one slot: {slots:?}"
+    );
+    assert_ne!(slots[0], slots[3], "two events, two slots");
+
+    // 64 buyers race for one seat: exactly one wins.
+    let contested = seat(&catalog, "Event1", 5, "C", 7);
+    let outcomes: Vec<Outcome> = stream::iter(0..64)
+        .map(|_| sell(&lock, &contested))
+        .buffer_unordered(64)
+        .collect()
+        .await;
+    assert_eq!(
+        outcomes.iter().filter(|o| **o == Outcome::Sold).count(),
+        1,
+        "{outcomes:?}"
+    );
+
+    // Other seats, in both events, each sold once.
+    for (event, zone, row, column) in [("Event1", 5, "C", 8), ("Event1", 9, "A", 1), ("Event3", 1, "A", 1)] {
+        let free = seat(&catalog, event, zone, row, column);
+        assert_eq!(sell(&lock, &free).await, Outcome::Sold);
+        assert_eq!(sell(&lock, &free).await, Outcome::Taken);
+    }
+
+    // Counters and outbox moved with the sales and nothing else.
+    let sold: i64 = conn.hget(one.counts(), "sold").await.unwrap();
+    let outbox: usize = conn.xlen(one.outbox()).await.unwrap();
+    let remaining: i64 = conn.hget(one.counts(), infra::seats::remaining_field(5)).await.unwrap();
+    assert_eq!((sold, outbox), (3, 3));
+    assert_eq!(remaining, contested.zone.capacity() as i64 - 2);
+    let sold_three: i64 = conn.hget(three.counts(), "sold").await.unwrap();
+    assert_eq!(sold_three, 1);
+
+    for keys in [one, three] {
+        let mut names = vec![keys.counts(), keys.outbox()];
+        names.extend([1, 5, 9].map(|zone| keys.seats(zone)));
+        let _: i64 = conn.del(names).await.unwrap();
+    }
+}
