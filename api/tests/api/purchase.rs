@@ -167,6 +167,39 @@ async fn purchases_answer_503_while_redis_is_down_and_succeed_once_it_is_back() 
 }
 
 #[tokio::test]
+async fn readiness_answers_503_naming_mysql_while_it_is_down_and_purchases_go_on() {
+    let env = TestEnv::new();
+    env.declare_topology().await;
+    let proxy = Proxy::start("127.0.0.1:3306".parse::<SocketAddr>().unwrap(), true).await;
+    let database = env.settings(&[]).mysql.url.rsplit_once('/').unwrap().1.to_owned();
+    // prefer_socket=false: mysql_async would otherwise switch to the Unix socket, around the proxy.
+    let mysql_url = format!("mysql://root@127.0.0.1:{}/{database}?prefer_socket=false", proxy.port());
+    let app = TestApp::spawn(&env, &[("MYSQL_URL", mysql_url)]).await;
+
+    proxy.set_up(false);
+    let (status, ready) = app.get("/api/v1/ready").await;
+    assert_eq!(status, 503, "{ready}");
+    assert_eq!(ready["status"], "unavailable");
+    assert_eq!(ready["mysql"]["status"], "down");
+    assert_eq!(ready["redis"]["status"], "up");
+    // The read model is behind; selling does not need it.
+    let (status, ticket) = app.purchase(&seat("Venue1", "Event1", 6, "A", 1)).await;
+    assert_eq!(status, 201, "{ticket}");
+
+    proxy.set_up(true);
+    let mut ready = (0, Value::Null);
+    for _ in 0..50 {
+        ready = app.get("/api/v1/ready").await;
+        if ready.0 == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(ready.0, 200, "ready again once MySQL is back: {}", ready.1);
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn health_is_always_ok_and_readiness_names_each_dependency() {
     let env = TestEnv::new();
     let app = TestApp::spawn(&env, &[]).await;
