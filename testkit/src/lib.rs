@@ -20,6 +20,6 @@ mod stores;
 pub use app::{seat, TestApp};
 pub use consumers::TestConsumers;
 pub use env::{Message, TestEnv};
-pub use kafka::kafka_bootstrap;
+pub use kafka::{kafka_bootstrap, PrivateKafka};
 pub use proxy::Proxy;
 pub use stores::{eventually, DynamoTicket, SqlTicket};
