@@ -14,7 +14,7 @@ pub struct Poison(pub String);
 pub fn decode(body: &[u8]) -> Result<Ticket, Poison> {
     let ticket = match well_formed(body) {
         Some(ticket) => ticket,
-        None => Err(why_not(body))?,
+        None => return Err(why_not(body)),
     };
     let checks = [
         (is_valid_id(&ticket.venue_id), "venueId"),
