@@ -20,7 +20,8 @@ pub struct Application {
     local_addr: SocketAddr,
     state: AppState,
     relay: Option<RelayThread>,
-    stop: watch::Sender<bool>,
+    /// Tells the relay to flush and stop, once the server has.
+    relay_stop: watch::Sender<bool>,
     settings: Settings,
 }
 
@@ -40,7 +41,7 @@ impl Application {
             )
         })?;
 
-        let (stop, stop_rx) = watch::channel(false);
+        let (relay_stop, stop_rx) = watch::channel(false);
         let (relay, broker) = if settings.relay.enabled {
             let health = BrokerHealth::default();
             let events = catalog.events().map(|e| e.event_id.clone()).collect();
@@ -67,7 +68,7 @@ impl Application {
             local_addr,
             state,
             relay,
-            stop,
+            relay_stop,
             settings,
         })
     }
@@ -81,8 +82,9 @@ impl Application {
     /// finish and flushes the relay, each for at most the shutdown grace period.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let grace = self.settings.http.shutdown_grace;
-        let stop_tx = self.stop;
-        let mut stopping = stop_tx.subscribe();
+        // Two steps: the server stops first; the relay only once the requests in flight are
+        // answered, so that its flush also takes the tickets they sold.
+        let (server_stop, mut stopping) = watch::channel(false);
         let server = warp::serve(routes(self.state.clone()))
             .incoming(self.listener)
             .graceful(async move {
@@ -95,13 +97,13 @@ impl Application {
             () = &mut server => {}
             () = shutdown => {
                 tracing::info!("shutting down: no new connections, finishing requests in flight");
-                let _ = stop_tx.send(true);
+                let _ = server_stop.send(true);
                 if tokio::time::timeout(grace, &mut server).await.is_err() {
                     tracing::warn!(?grace, "requests still in flight after the grace period were dropped");
                 }
             }
         }
-        let _ = stop_tx.send(true);
+        let _ = self.relay_stop.send(true);
         if let Some(relay) = self.relay {
             relay.join().await?;
         }

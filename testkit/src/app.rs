@@ -52,11 +52,16 @@ impl TestApp {
         json_response(self.client.get(format!("{}{path}", self.address)).send().await.unwrap()).await
     }
 
-    /// Stops the api as SIGTERM would, and waits until it has.
-    pub async fn stop(mut self) {
+    /// Begins the shutdown SIGTERM would begin, without waiting for it.
+    pub fn signal_stop(&mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
+    }
+
+    /// Stops the api as SIGTERM would, and waits until it has.
+    pub async fn stop(mut self) {
+        self.signal_stop();
         if let Some(handle) = self.handle.take() {
             handle.await.unwrap().unwrap();
         }

@@ -200,6 +200,45 @@ async fn readiness_answers_503_naming_mysql_while_it_is_down_and_purchases_go_on
 }
 
 #[tokio::test]
+async fn a_purchase_in_flight_when_shutdown_begins_is_answered_and_relayed() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let env = TestEnv::new();
+    env.declare_topology().await;
+    let mut app = TestApp::spawn(&env, &[]).await;
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let body = seat("Venue1", "Event1", 7, "D", 4).to_string();
+
+    // The headers now and the body after shutdown has begun: the request is in flight.
+    let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let head = format!(
+        "POST /api/v1/tickets HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    app.signal_stop();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        tokio::net::TcpStream::connect(&address).await.is_err(),
+        "no new connections once shutdown has begun"
+    );
+
+    stream.write_all(body.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    assert!(response.starts_with("HTTP/1.1 201"), "{response}");
+    let ticket: Value = serde_json::from_str(response.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+    app.stop().await;
+
+    // The relay flushed it before the api exited.
+    let messages = env.drain(&env.mysql_queue(), 1, Duration::from_secs(10)).await;
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0].message_id.as_deref(), ticket["ticketId"].as_str());
+}
+
+#[tokio::test]
 async fn health_is_always_ok_and_readiness_names_each_dependency() {
     let env = TestEnv::new();
     let app = TestApp::spawn(&env, &[]).await;
