@@ -10,7 +10,7 @@ use infra::{seats, sql};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::relay::{BrokerHealth, RelayThread};
+use crate::relay::{BrokerHealth, RelayThread, TopicHealth};
 use crate::routes::routes;
 use crate::state::AppState;
 
@@ -42,14 +42,16 @@ impl Application {
         })?;
 
         let (relay_stop, stop_rx) = watch::channel(false);
-        let (relay, broker) = if settings.relay.enabled {
+        let (relay, broker, topic) = if settings.relay.enabled {
             let health = BrokerHealth::default();
+            let topic = TopicHealth::default();
             let events = catalog.events().map(|e| e.event_id.clone()).collect();
             let grace = settings.http.shutdown_grace;
-            let relay = RelayThread::start(settings.clone(), events, health.clone(), stop_rx, grace).await?;
-            (Some(relay), Some(health))
+            let relay =
+                RelayThread::start(settings.clone(), events, health.clone(), topic.clone(), stop_rx, grace).await?;
+            (Some(relay), Some(health), settings.kafka.enabled().then_some(topic))
         } else {
-            (None, None)
+            (None, None, None)
         };
 
         let listener = TcpListener::bind(settings.http.bind)
@@ -57,7 +59,7 @@ impl Application {
             .with_context(|| format!("Failed to bind {}", settings.http.bind))?;
         let local_addr = listener.local_addr()?;
         let prefix = settings.redis.key_prefix.clone();
-        let state = AppState::new(catalog, redis, prefix, mysql, broker, settings.http.body_limit);
+        let state = AppState::new(catalog, redis, prefix, mysql, broker, topic, settings.http.body_limit);
         state
             .seat_lock()
             .load()

@@ -7,7 +7,7 @@ use mysql_async::Pool;
 use redis::aio::ConnectionManager;
 
 use crate::purchase::seat_lock::SeatLock;
-use crate::relay::BrokerHealth;
+use crate::relay::{BrokerHealth, TopicHealth};
 
 /// Cheap to clone: one `Arc`.
 #[derive(Clone)]
@@ -20,17 +20,20 @@ struct Inner {
     key_prefix: String,
     mysql: Pool,
     broker: Option<BrokerHealth>,
+    topic: Option<TopicHealth>,
     body_limit: u64,
 }
 
 impl AppState {
-    /// State over live connections. `broker` is `None` when this instance runs no relay.
+    /// State over live connections. `broker` is `None` when this instance runs no relay,
+    /// `topic` when it produces to no replay topic.
     pub fn new(
         catalog: Catalog,
         redis: ConnectionManager,
         key_prefix: String,
         mysql: Pool,
         broker: Option<BrokerHealth>,
+        topic: Option<TopicHealth>,
         body_limit: u64,
     ) -> Self {
         let seat_lock = SeatLock::new(redis.clone(), key_prefix.clone());
@@ -41,6 +44,7 @@ impl AppState {
             key_prefix,
             mysql,
             broker,
+            topic,
             body_limit,
         }))
     }
@@ -73,6 +77,11 @@ impl AppState {
     /// Whether the relay is connected to the broker, if this instance relays.
     pub fn broker(&self) -> Option<&BrokerHealth> {
         self.0.broker.as_ref()
+    }
+
+    /// Whether the relay reaches the replay topic, if this instance produces to one.
+    pub fn topic(&self) -> Option<&TopicHealth> {
+        self.0.topic.as_ref()
     }
 
     /// Largest accepted request body.

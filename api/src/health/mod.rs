@@ -1,5 +1,6 @@
 //! `GET /api/v1/health` (the process is up) and `GET /api/v1/ready` (every dependency
-//! answers; 503 naming the ones that do not, so a load balancer stops sending traffic).
+//! answers; 503 naming the ones that do not, so a load balancer stops sending traffic; the
+//! optional replay topic is reported but never causes a 503).
 
 use std::time::Duration;
 
@@ -63,6 +64,9 @@ struct Readiness {
     redis: Check,
     rabbitmq: Check,
     mysql: Check,
+    /// The optional replay topic: reported, but never the reason for a 503. Its outage
+    /// holds events in the outbox; taking every api out of rotation for it would stop sales.
+    kafka: Check,
 }
 
 async fn ready(state: AppState) -> Response {
@@ -86,11 +90,26 @@ async fn ready(state: AppState) -> Response {
             error: Some(broker.last_error()),
         },
     };
+    let kafka = match state.topic() {
+        None => Check {
+            status: "disabled",
+            error: None,
+        },
+        Some(topic) if topic.is_up() => Check {
+            status: "up",
+            error: None,
+        },
+        Some(topic) => Check {
+            status: "down",
+            error: Some(topic.last_error()),
+        },
+    };
     let readiness = Readiness {
         status: "ready",
         redis: Check::from_result(redis),
         rabbitmq,
         mysql: Check::from_result(mysql),
+        kafka,
     };
     let all_up = [&readiness.redis, &readiness.rabbitmq, &readiness.mysql]
         .iter()

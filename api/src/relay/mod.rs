@@ -36,7 +36,7 @@ use tokio::time::Instant;
 pub use outbox::{Cursor, Entry, Outbox};
 pub use publisher::{BrokerHealth, PublishError, Publisher};
 pub use thread::RelayThread;
-pub use topic::TopicProducer;
+pub use topic::{TopicHealth, TopicProducer};
 
 /// Shortest wait before retrying a failed step.
 const BACKOFF_MIN: Duration = Duration::from_millis(50);
@@ -64,6 +64,7 @@ impl Relay {
         settings: &Settings,
         event_ids: impl Iterator<Item = &'a str>,
         health: BrokerHealth,
+        topic_health: TopicHealth,
     ) -> anyhow::Result<Self> {
         let streams = event_ids
             .map(|id| EventKeys::new(&settings.redis.key_prefix, id).outbox())
@@ -79,7 +80,7 @@ impl Relay {
         let topic = settings
             .kafka
             .enabled()
-            .then(|| TopicProducer::new(settings.kafka.clone()));
+            .then(|| TopicProducer::new(settings.kafka.clone(), topic_health, settings.relay.backoff_max));
         Ok(Self {
             outbox,
             publisher,
@@ -98,6 +99,14 @@ impl Relay {
         let mut stop = Stop::new(shutdown.clone(), grace);
         if let Err(e) = self.publisher.connect().await {
             tracing::warn!(error = %e, "broker unavailable at start; ticket events wait in the outbox");
+        }
+        if let Some(topic) = &mut self.topic {
+            if let Err(e) = topic.connect().await {
+                tracing::warn!(
+                    error = format!("{e:#}"),
+                    "replay topic unavailable at start; ticket events wait in the outbox"
+                );
+            }
         }
         let mut phase = Phase::OwnPending;
         let mut retry = backoff(BACKOFF_MIN, self.settings.backoff_max);
@@ -118,7 +127,11 @@ impl Relay {
                 batch = self.next_batch(&mut phase) => batch,
             };
             match batch {
-                Ok(batch) if batch.is_empty() => {}
+                Ok(batch) if batch.is_empty() => {
+                    if let Some(topic) = &mut self.topic {
+                        topic.reconnect_when_idle().await;
+                    }
+                }
                 Ok(batch) => {
                     self.deliver(&batch, &mut stop).await;
                     retry = backoff(BACKOFF_MIN, self.settings.backoff_max);

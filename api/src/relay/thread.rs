@@ -13,7 +13,7 @@ use infra::config::Settings;
 use thread_priority::{set_current_thread_priority, ThreadPriority, ThreadPriorityValue};
 use tokio::sync::{oneshot, watch};
 
-use super::{BrokerHealth, Relay};
+use super::{BrokerHealth, Relay, TopicHealth};
 
 /// `Crossplatform(22)` is niceness 10 under the normal Linux scheduler.
 const PRIORITY: u8 = 22;
@@ -31,6 +31,7 @@ impl RelayThread {
         settings: Settings,
         event_ids: Vec<String>,
         health: BrokerHealth,
+        topic_health: TopicHealth,
         stop: watch::Receiver<bool>,
         grace: Duration,
     ) -> anyhow::Result<Self> {
@@ -47,7 +48,7 @@ impl RelayThread {
             runtime.block_on(async move {
                 let connected = async {
                     let ids = event_ids.iter().map(String::as_str);
-                    let mut relay = Relay::connect(&settings, ids, health)
+                    let mut relay = Relay::connect(&settings, ids, health, topic_health)
                         .await
                         .context("Failed to connect the relay to Redis")?;
                     relay

@@ -1,31 +1,102 @@
 //! The relay's producer for the optional replay topic (`KAFKA_BOOTSTRAP`).
 //!
-//! Connected lazily and again after any failure, like the RabbitMQ publisher: the api starts
-//! and sells while Kafka is down, and the outbox keeps what has not reached the topic.
+//! Connected at start and again after any failure, like the RabbitMQ publisher: the api starts
+//! and sells while Kafka is down, and the outbox keeps what has not reached the topic. While
+//! the relay is idle and Kafka is unreachable it tries again at most every
+//! `RELAY_BACKOFF_MAX_MS`, so the readiness answer follows Kafka without waiting for a sale.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use infra::config::KafkaSettings;
 use infra::kafka::EventTopic;
 use infra::seats::EventKeys;
+use tokio::time::Instant;
 
 use super::Entry;
+
+/// The producer's last known state, shared with the readiness check: the error of its last
+/// attempt, or none when that attempt succeeded.
+#[derive(Clone)]
+pub struct TopicHealth(Arc<Mutex<Option<String>>>);
+
+impl Default for TopicHealth {
+    /// Not connected yet.
+    fn default() -> Self {
+        Self(Arc::new(Mutex::new(Some("not connected yet".to_owned()))))
+    }
+}
+
+impl TopicHealth {
+    /// True once the producer has connected, until an attempt fails.
+    pub fn is_up(&self) -> bool {
+        self.0.lock().is_ok_and(|error| error.is_none())
+    }
+
+    /// Why the last attempt failed.
+    pub fn last_error(&self) -> String {
+        match self.0.lock() {
+            Ok(error) => error.clone().unwrap_or_default(),
+            Err(_) => "unknown".to_owned(),
+        }
+    }
+
+    fn record(&self, result: &anyhow::Result<()>) {
+        if let Ok(mut error) = self.0.lock() {
+            *error = result.as_ref().err().map(|e| format!("{e:#}"));
+        }
+    }
+}
 
 /// Produces outbox entries to the event topic, keyed by event id.
 pub struct TopicProducer {
     settings: KafkaSettings,
     topic: Option<EventTopic>,
+    health: TopicHealth,
+    next_idle_attempt: Instant,
+    idle_retry: Duration,
 }
 
 impl TopicProducer {
-    /// A producer for `settings`, not connected yet.
-    pub fn new(settings: KafkaSettings) -> Self {
-        Self { settings, topic: None }
+    /// A producer for `settings`, not connected yet, reporting to `health`; while idle and
+    /// disconnected it tries again every `idle_retry`.
+    pub fn new(settings: KafkaSettings, health: TopicHealth, idle_retry: Duration) -> Self {
+        Self {
+            settings,
+            topic: None,
+            health,
+            next_idle_attempt: Instant::now(),
+            idle_retry,
+        }
+    }
+
+    /// Connects if not connected; returns the outcome.
+    pub async fn connect(&mut self) -> anyhow::Result<()> {
+        if self.topic.is_none() {
+            let connected = EventTopic::connect(&self.settings, "ticketing-relay").await;
+            let result = connected.map(|topic| self.topic = Some(topic));
+            self.health.record(&result);
+            result?;
+        }
+        Ok(())
+    }
+
+    /// When idle: connects again if disconnected and the last idle attempt is old enough.
+    pub async fn reconnect_when_idle(&mut self) {
+        if self.topic.is_some() || Instant::now() < self.next_idle_attempt {
+            return;
+        }
+        self.next_idle_attempt = Instant::now() + self.idle_retry;
+        if let Err(e) = self.connect().await {
+            tracing::debug!(error = format!("{e:#}"), "replay topic still unreachable");
+        }
     }
 
     /// Produces `batch`; returns once the topic holds all of it.
     pub async fn produce(&mut self, batch: &[Entry]) -> anyhow::Result<()> {
-        let topic = match &mut self.topic {
-            Some(topic) => topic,
-            empty => empty.insert(EventTopic::connect(&self.settings, "ticketing-relay").await?),
+        self.connect().await?;
+        let Some(topic) = &self.topic else {
+            anyhow::bail!("not connected to the replay topic");
         };
         let records = batch.iter().map(|entry| {
             (
@@ -38,6 +109,7 @@ impl TopicProducer {
             // Reconnect on the next attempt: the brokers may have moved.
             self.topic = None;
         }
+        self.health.record(&produced);
         produced
     }
 }

@@ -260,6 +260,7 @@ async fn health_is_always_ok_and_readiness_names_each_dependency() {
     for dependency in ["redis", "rabbitmq", "mysql"] {
         assert_eq!(ready.1[dependency]["status"], "up", "{dependency}");
     }
+    assert_eq!(ready.1["kafka"]["status"], "disabled", "no replay topic configured");
     app.stop().await;
 }
 

@@ -104,9 +104,14 @@ async fn a_relay_that_crashes_between_publish_and_ack_loses_nothing() {
 
     // A relay reads and publishes them, then dies before acknowledging.
     let settings = env.settings(&[("RELAY_CONSUMER", "crashed".into())]);
-    let mut crashed = Relay::connect(&settings, ["Event5"].into_iter(), BrokerHealth::default())
-        .await
-        .unwrap();
+    let mut crashed = Relay::connect(
+        &settings,
+        ["Event5"].into_iter(),
+        BrokerHealth::default(),
+        Default::default(),
+    )
+    .await
+    .unwrap();
     crashed.ensure_groups().await.unwrap();
     let (mut outbox, mut publisher) = crashed.into_parts();
     let batch = outbox.read(Cursor::New, 100, None).await.unwrap();

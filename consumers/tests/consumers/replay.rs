@@ -237,3 +237,33 @@ async fn when_kafka_goes_away_mid_run_nothing_is_lost_and_every_ticket_reaches_t
     .await;
     app.stop().await;
 }
+
+#[tokio::test]
+async fn readiness_reports_the_replay_topic_without_failing_for_it() {
+    let env = TestEnv::new();
+    env.declare_topology().await;
+    env.kafka();
+    let kafka: SocketAddr = kafka_bootstrap().parse().unwrap();
+    let proxy = Proxy::start(kafka, false).await;
+    let app = TestApp::spawn(&env, &[("KAFKA_BOOTSTRAP", format!("127.0.0.1:{}", proxy.port()))]).await;
+
+    // Ready (200) after the relay's first attempt at Kafka has failed.
+    let ready = eventually("a failed attempt at Kafka", Duration::from_secs(20), || async {
+        let (status, ready) = app.get("/api/v1/ready").await;
+        let failed = ready["kafka"]["error"]
+            .as_str()
+            .is_some_and(|e| e != "not connected yet");
+        (status == 200 && failed).then_some(ready)
+    })
+    .await;
+    assert_eq!(ready["kafka"]["status"], "down", "{ready}");
+
+    // Back without a single sale: the idle relay reconnects on its own.
+    proxy.set_up(true);
+    eventually("kafka up in the readiness answer", Duration::from_secs(30), || async {
+        let (status, ready) = app.get("/api/v1/ready").await;
+        (status == 200 && ready["kafka"]["status"] == "up").then_some(())
+    })
+    .await;
+    app.stop().await;
+}
