@@ -201,12 +201,12 @@ impl Settings {
             dynamodb: DynamoDbSettings {
                 endpoint: Some(env.get("DYNAMODB_ENDPOINT", "http://127.0.0.1:8000")).filter(|e| !e.trim().is_empty()),
                 region: env.non_empty("AWS_REGION", "us-east-1")?,
-                table: env.table_name("DYNAMODB_TABLE", "tickets")?,
-                seats_table: env.table_name("DYNAMODB_SEATS_TABLE", "ticket_seats")?,
+                table: env.name("DYNAMODB_TABLE", "tickets", 3..=255)?,
+                seats_table: env.name("DYNAMODB_SEATS_TABLE", "ticket_seats", 3..=255)?,
             },
             kafka: KafkaSettings {
                 bootstrap: env.host_ports("KAFKA_BOOTSTRAP")?,
-                topic: env.topic_name("KAFKA_TOPIC", "ticket-events")?,
+                topic: env.name("KAFKA_TOPIC", "ticket-events", 1..=249)?,
                 partitions: env.parse_in("KAFKA_PARTITIONS", "1", 1..=1000)?,
             },
             catalog_path: lookup("CATALOG_PATH").filter(|p| !p.is_empty()).map(PathBuf::from),
@@ -311,34 +311,26 @@ impl<F: Fn(&str) -> Option<String>> Env<'_, F> {
         Ok(list)
     }
 
-    fn topic_name(&self, name: &'static str, default: &str) -> Result<String, ConfigError> {
+    /// A name of `lengths` characters of A-Z, a-z, 0-9, '_', '-', '.': what DynamoDB tables
+    /// (3 to 255) and Kafka topics (1 to 249) accept alike.
+    fn name(
+        &self,
+        name: &'static str,
+        default: &str,
+        lengths: std::ops::RangeInclusive<usize>,
+    ) -> Result<String, ConfigError> {
         let value = self.get(name, default);
-        let valid = (1..=249).contains(&value.len())
+        let valid = lengths.contains(&value.len())
             && value
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
         if !valid {
-            return Err(Self::invalid(
-                name,
-                value,
-                "must be 1 to 249 characters of A-Z, a-z, 0-9, '_', '-', '.'",
-            ));
-        }
-        Ok(value)
-    }
-
-    fn table_name(&self, name: &'static str, default: &str) -> Result<String, ConfigError> {
-        let value = self.get(name, default);
-        let valid = (3..=255).contains(&value.len())
-            && value
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
-        if !valid {
-            return Err(Self::invalid(
-                name,
-                value,
-                "must be 3 to 255 characters of A-Z, a-z, 0-9, '_', '-', '.'",
-            ));
+            let reason = format!(
+                "must be {} to {} characters of A-Z, a-z, 0-9, '_', '-', '.'",
+                lengths.start(),
+                lengths.end()
+            );
+            return Err(Self::invalid(name, value, reason));
         }
         Ok(value)
     }

@@ -99,14 +99,7 @@ pub struct Sold {
 pub async fn purchase(state: &AppState, body: &[u8]) -> Result<Sold, PurchaseError> {
     let request = request::parse(body)?;
     let seat = request::resolve(&request, state.catalog())?;
-    let ticket = Ticket::issue(
-        &seat.venue.venue_id,
-        &seat.event.event_id,
-        seat.zone.zone_id,
-        infra::catalog::row::label(seat.row),
-        seat.column,
-        seat.zone.ticket_price,
-    );
+    let ticket = seat.issue_ticket();
     let span = tracing::Span::current();
     span.record("event_id", seat.event.event_id.as_str());
     span.record("ticket_id", tracing::field::display(ticket.ticket_id));

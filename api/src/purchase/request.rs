@@ -2,6 +2,7 @@
 //! against the in-memory catalog. No I/O; the first fault found is reported, naming its field.
 
 use infra::catalog::{is_valid_id, row, Catalog, Event, Venue, Zone, MAX_ID_LEN};
+use infra::ticket::Ticket;
 use serde_json::{Map, Value};
 use warp::http::StatusCode;
 
@@ -35,6 +36,20 @@ pub struct Seat<'c> {
     pub column: u32,
     /// Position of the seat in its zone's bitmap.
     pub offset: u64,
+}
+
+impl Seat<'_> {
+    /// A new ticket for this seat, at its zone's price.
+    pub fn issue_ticket(&self) -> Ticket {
+        Ticket::issue(
+            &self.venue.venue_id,
+            &self.event.event_id,
+            self.zone.zone_id,
+            row::label(self.row),
+            self.column,
+            self.zone.ticket_price,
+        )
+    }
 }
 
 /// A client fault: answered with `status` and `{code, message, field}`.

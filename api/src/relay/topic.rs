@@ -41,9 +41,10 @@ impl TopicHealth {
         }
     }
 
-    fn record(&self, result: &anyhow::Result<()>) {
+    /// The outcome of an attempt: its error, or none.
+    fn record(&self, failed: Option<&anyhow::Error>) {
         if let Ok(mut error) = self.0.lock() {
-            *error = result.as_ref().err().map(|e| format!("{e:#}"));
+            *error = failed.map(|e| format!("{e:#}"));
         }
     }
 }
@@ -70,15 +71,17 @@ impl TopicProducer {
         }
     }
 
-    /// Connects if not connected; returns the outcome.
-    pub async fn connect(&mut self) -> anyhow::Result<()> {
-        if self.topic.is_none() {
-            let connected = EventTopic::connect(&self.settings, "ticketing-relay").await;
-            let result = connected.map(|topic| self.topic = Some(topic));
-            self.health.record(&result);
-            result?;
-        }
-        Ok(())
+    /// The topic, connected first if it is not.
+    pub async fn connect(&mut self) -> anyhow::Result<&EventTopic> {
+        let topic = match self.topic.take() {
+            Some(topic) => topic,
+            None => {
+                let connected = EventTopic::connect(&self.settings, "ticketing-relay").await;
+                self.health.record(connected.as_ref().err());
+                connected?
+            }
+        };
+        Ok(self.topic.insert(topic))
     }
 
     /// When idle: connects again if disconnected and the last idle attempt is old enough.
@@ -94,10 +97,7 @@ impl TopicProducer {
 
     /// Produces `batch`; returns once the topic holds all of it.
     pub async fn produce(&mut self, batch: &[Entry]) -> anyhow::Result<()> {
-        self.connect().await?;
-        let Some(topic) = &self.topic else {
-            anyhow::bail!("not connected to the replay topic");
-        };
+        let topic = self.connect().await?;
         let records = batch.iter().map(|entry| {
             (
                 EventKeys::event_of(&entry.stream).unwrap_or_default(),
@@ -109,7 +109,7 @@ impl TopicProducer {
             // Reconnect on the next attempt: the brokers may have moved.
             self.topic = None;
         }
-        self.health.record(&produced);
+        self.health.record(produced.as_ref().err());
         produced
     }
 }

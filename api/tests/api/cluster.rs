@@ -7,7 +7,7 @@ use api::purchase::seat_lock::{Outcome, SeatLock};
 use futures_util::{stream, StreamExt};
 use infra::catalog::Catalog;
 use infra::seats::EventKeys;
-use infra::ticket::{Ticket, TicketEvent};
+use infra::ticket::TicketEvent;
 use redis::cluster::ClusterClient;
 use redis::cluster_async::ClusterConnection;
 use redis::AsyncCommands;
@@ -28,14 +28,7 @@ fn seat<'c>(catalog: &'c Catalog, event: &str, zone: u32, row: &str, column: u32
 }
 
 async fn sell(lock: &SeatLock<ClusterConnection>, seat: &Seat<'_>) -> Outcome {
-    let ticket = Ticket::issue(
-        &seat.venue.venue_id,
-        &seat.event.event_id,
-        seat.zone.zone_id,
-        infra::catalog::row::label(seat.row),
-        seat.column,
-        seat.zone.ticket_price,
-    );
+    let ticket = seat.issue_ticket();
     lock.sell(seat, &ticket, &TicketEvent::to_json(&ticket).unwrap())
         .await
         .unwrap()

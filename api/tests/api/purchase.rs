@@ -9,7 +9,7 @@ use redis::AsyncCommands;
 use serde_json::Value;
 
 use testkit::Proxy;
-use testkit::{seat, TestApp, TestEnv};
+use testkit::{eventually, seat, TestApp, TestEnv};
 
 #[tokio::test]
 async fn a_purchase_answers_the_ticket_and_publishes_it_to_both_queues() {
@@ -187,15 +187,7 @@ async fn readiness_answers_503_naming_mysql_while_it_is_down_and_purchases_go_on
     assert_eq!(status, 201, "{ticket}");
 
     proxy.set_up(true);
-    let mut ready = (0, Value::Null);
-    for _ in 0..50 {
-        ready = app.get("/api/v1/ready").await;
-        if ready.0 == 200 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(ready.0, 200, "ready again once MySQL is back: {}", ready.1);
+    ready_within(&app, Duration::from_secs(5)).await;
     app.stop().await;
 }
 
@@ -247,21 +239,22 @@ async fn health_is_always_ok_and_readiness_names_each_dependency() {
         app.get("/api/v1/health").await,
         (200, serde_json::json!({"status": "ok"}))
     );
-    let mut ready = (0, Value::Null);
-    for _ in 0..50 {
-        ready = app.get("/api/v1/ready").await;
-        if ready.0 == 200 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(ready.0, 200, "{}", ready.1);
-    assert_eq!(ready.1["status"], "ready");
+    let ready = ready_within(&app, Duration::from_secs(5)).await;
+    assert_eq!(ready["status"], "ready");
     for dependency in ["redis", "rabbitmq", "mysql"] {
-        assert_eq!(ready.1[dependency]["status"], "up", "{dependency}");
+        assert_eq!(ready[dependency]["status"], "up", "{dependency}");
     }
-    assert_eq!(ready.1["kafka"]["status"], "disabled", "no replay topic configured");
+    assert_eq!(ready["kafka"]["status"], "disabled", "no replay topic configured");
     app.stop().await;
+}
+
+/// The readiness answer once it is 200; panics if it is not within `timeout`.
+async fn ready_within(app: &TestApp, timeout: Duration) -> Value {
+    eventually("/api/v1/ready answering 200", timeout, || async {
+        let (status, ready) = app.get("/api/v1/ready").await;
+        (status == 200).then_some(ready)
+    })
+    .await
 }
 
 /// Fisher-Yates with a fixed-seed xorshift, so a failure can be replayed.
