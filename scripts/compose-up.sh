@@ -200,7 +200,8 @@ EOF
     printf 'Generated passwords: %s\n' "${SECRETS_FILE#"$ROOT"/}"
   fi
   cat <<EOF
-Logs: docker compose logs -f api    Reset all sales: docker compose exec api api reset
+Logs: docker compose logs -f api
+Reset all sales: docker compose exec consumers-mysql consumers reset
 Stop: scripts/compose-down.sh (--volumes also deletes the data)
 EOF
 }

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Wipes all sales on the local stack, for tests and benchmarks: seat state and outbox in
-# Redis, the queues, the tickets in MySQL and DynamoDB; then reloads the catalog. The work is
-# done by `api reset`; this script makes sure the services run and the binary exists.
-# Extra arguments go to `api reset`.
+# Redis, the queues, the tickets in MySQL and DynamoDB, the replay topic; then reloads the
+# catalog. The work is done by `consumers reset`; this script makes sure the services run and
+# the binary exists.
 #
 # The api and the consumers that scripts/up.sh started are stopped first and started again
 # after: otherwise events already read by the relay, or messages already prefetched by a
@@ -13,10 +13,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 ensure_services
 
-api=$ROOT/target/release/api
-if [[ ! -x $api ]]; then
-  log "building the api binary"
-  (cd "$ROOT" && cargo build --release -p api)
+consumers=$ROOT/target/release/consumers
+if [[ ! -x $consumers ]]; then
+  log "building the consumers binary"
+  (cd "$ROOT" && cargo build --release -p consumers)
 fi
 
 running=()
@@ -29,7 +29,7 @@ for ((i = ${#running[@]} - 1; i >= 0; i--)); do
 done
 
 log "resetting the local stack"
-"$api" reset "$@"
+"$consumers" reset
 
 for entry in "${running[@]}"; do
   read -ra cmd <<<"$entry"

@@ -216,11 +216,15 @@ module "broker_user_data" {
   aws_region     = var.aws_region
   ecr_registries = lookup(local.ecr_registries, "consumers", [])
   images         = local.images
+  # The Redis password and address only for `consumers reset`, which also wipes the seat state
+  # and the outbox; the consumers themselves never use Redis.
   secret_parameters = {
+    redis_password    = local.secret_names.redis_password
     rabbitmq_password = local.secret_names.rabbitmq_password
     mysql_password    = local.secret_names.mysql_password
   }
   hosts = {
+    redis    = module.redis.private_ip
     mysql    = local.mysql_host
     dynamodb = module.dynamodb.private_ip
   }
@@ -246,7 +250,7 @@ module "broker" {
   root_volume_gb             = var.app_root_volume_gb
   keep_root_volume           = true
   user_data                  = module.broker_user_data.rendered
-  ssm_parameter_arns         = [local.secret_arns.rabbitmq_password, local.secret_arns.mysql_password]
+  ssm_parameter_arns         = [local.secret_arns.redis_password, local.secret_arns.rabbitmq_password, local.secret_arns.mysql_password]
   kms_key_arn                = aws_kms_key.this.arn
   ecr_repository_arns        = lookup(local.ecr_repository_arns, "consumers", [])
   enable_ssm_session_manager = var.enable_ssm_session_manager
@@ -274,7 +278,6 @@ module "api_user_data" {
     redis    = module.redis.private_ip
     rabbitmq = module.broker.private_ip
     mysql    = local.mysql_host
-    dynamodb = module.dynamodb.private_ip
   }
   # Each api's relay has its own, stable consumer name in the outbox consumer group.
   settings = merge(local.common_settings, { relay_consumer = "relay-api-${count.index + 1}" })

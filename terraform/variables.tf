@@ -206,7 +206,7 @@ variable "data_root_volume_gb" {
 # ---------------------------------------------------------------------------------------------
 
 variable "api_image" {
-  description = "Image of the api (built from api/Dockerfile), e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com/ticketing-api:1.0.0. ECR images are pulled with the instance role."
+  description = "Image of the api (`docker build --target api`, from the Dockerfile at the repository root), e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com/ticketing-api:1.0.0. ECR images are pulled with the instance role."
   type        = string
 
   validation {
@@ -216,7 +216,7 @@ variable "api_image" {
 }
 
 variable "consumers_image" {
-  description = "Image of the consumers (built from consumers/Dockerfile), e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com/ticketing-consumers:1.0.0."
+  description = "Image of the consumers (`docker build --target consumers`, from the Dockerfile at the repository root), e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com/ticketing-consumers:1.0.0."
   type        = string
 
   validation {

@@ -1,99 +1,337 @@
-//! Every error answer has one shape, `{"code", "message", "field"?}`, built here; and the one
-//! rejection handler at the root turns warp's own rejections (no route, body too large, ...)
-//! into that shape, so no client fault is ever answered with a 5xx or a plain-text body.
+//! The one error type of the api, [`ApiError`], and the one place it becomes an answer:
+//! a status ([`ApiError::status`]) and the body `{"code", "message", "field"?}`.
+//!
+//! Handlers return it; filters reject with it; the root rejection handler turns warp's own
+//! rejections (no route, wrong method, ...) into it. So no client fault is ever answered
+//! with a 5xx or a plain-text body, and only two answers are: a dependency that does not
+//! answer (503, `Retry-After`, logged at WARN) and a fault of ours (500, logged at ERROR).
 
 use std::convert::Infallible;
 
 use serde::Serialize;
-use warp::http::StatusCode;
+use warp::http::{header, HeaderValue, StatusCode};
 use warp::reject::{LengthRequired, MethodNotAllowed, PayloadTooLarge, Reject};
 use warp::reply::Response;
 use warp::{Rejection, Reply};
 
+/// Why a request was not answered with what it asked for.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The request is malformed: its syntax, a type, a range (400).
+    #[error("{message}")]
+    BadRequest {
+        /// Stable machine-readable code.
+        code: &'static str,
+        /// The request field or parameter at fault, if one is.
+        field: Option<String>,
+        /// A sentence for humans, naming the field.
+        message: String,
+    },
+    /// Well-formed, but it names something that does not exist or cannot be (422).
+    #[error("{message}")]
+    Unprocessable {
+        /// Stable machine-readable code.
+        code: &'static str,
+        /// The request field at fault.
+        field: Option<String>,
+        /// A sentence for humans, naming the field.
+        message: String,
+    },
+    /// The resource does not exist (404).
+    #[error("{0}")]
+    NotFound(String),
+    /// The request conflicts with the state of the resource, e.g. a seat sold before (409).
+    #[error("{message}")]
+    Conflict {
+        /// Stable machine-readable code.
+        code: &'static str,
+        /// A sentence for humans.
+        message: String,
+    },
+    /// The method is not one the path takes (405).
+    #[error("this method is not allowed on this resource")]
+    MethodNotAllowed,
+    /// The request must declare its length (411).
+    #[error("the request must carry a Content-Length header")]
+    LengthRequired,
+    /// The body is larger than the endpoint accepts (413).
+    #[error("the request body is larger than this endpoint accepts")]
+    PayloadTooLarge,
+    /// The body is not declared as JSON (415).
+    #[error("the body must be sent as Content-Type: application/json")]
+    UnsupportedMediaType,
+    /// A dependency did not answer in time; nothing was changed; the client may retry (503).
+    #[error("{message}")]
+    Unavailable {
+        /// What did not answer: `redis`, `mysql`.
+        dependency: &'static str,
+        /// A sentence for the client.
+        message: String,
+        /// The dependency's error, for the log.
+        #[source]
+        source: anyhow::Error,
+    },
+    /// A fault of ours: a bug, or a store holding what it never should (500).
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl Reject for ApiError {}
+
+impl ApiError {
+    /// A query or path parameter `name` that is malformed or out of range: 400
+    /// `invalid_parameter`, the message starting with the parameter's name.
+    pub fn invalid_parameter(name: &str, problem: impl std::fmt::Display) -> Self {
+        Self::BadRequest {
+            code: "invalid_parameter",
+            field: Some(name.to_owned()),
+            message: format!("`{name}` {problem}"),
+        }
+    }
+
+    /// A `cursor` that this API did not hand out.
+    pub fn bad_cursor() -> Self {
+        Self::invalid_parameter("cursor", "is not a cursor this API returned")
+    }
+
+    /// A Redis failure: 503 when Redis is down, unreachable, too slow, loading, failing over
+    /// or out of memory; 500 (with `doing` as context) for anything else, such as a script
+    /// error, which is a bug of ours.
+    pub fn redis(e: redis::RedisError, doing: &'static str) -> Self {
+        if redis_unavailable(&e) {
+            Self::Unavailable {
+                dependency: "redis",
+                message: "the seat store did not answer; nothing was sold or changed, retry shortly".into(),
+                source: e.into(),
+            }
+        } else {
+            Self::Unexpected(anyhow::Error::new(e).context(doing))
+        }
+    }
+
+    /// A MySQL failure: 503 when the server does not answer, refuses more connections or is
+    /// shutting down; 500 (with `doing` as context) for anything else, such as bad SQL or a
+    /// row that does not decode, which is a bug of ours.
+    pub fn mysql(e: mysql_async::Error, doing: &'static str) -> Self {
+        if mysql_unavailable(&e) {
+            Self::Unavailable {
+                dependency: "mysql",
+                message: "the ticket store is unavailable; retry shortly".into(),
+                source: e.into(),
+            }
+        } else {
+            Self::Unexpected(anyhow::Error::new(e).context(doing))
+        }
+    }
+
+    /// The status answered.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::LengthRequired => StatusCode::LENGTH_REQUIRED,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The stable code in the body.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::BadRequest { code, .. } | Self::Unprocessable { code, .. } | Self::Conflict { code, .. } => code,
+            Self::NotFound(_) => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::LengthRequired => "length_required",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::Unavailable { .. } => "unavailable",
+            Self::Unexpected(_) => "internal",
+        }
+    }
+
+    /// The request field or parameter at fault, if one is.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Self::BadRequest { field, .. } | Self::Unprocessable { field, .. } => field.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The answer; a 503 or a 500 is logged here, with its cause.
+    pub fn response(&self) -> Response {
+        let message = match self {
+            Self::Unavailable { dependency, source, .. } => {
+                tracing::warn!(
+                    dependency,
+                    error = format!("{source:#}"),
+                    "request refused: dependency unavailable"
+                );
+                self.to_string()
+            }
+            Self::Unexpected(source) => {
+                tracing::error!(error = format!("{source:#}"), "request failed");
+                "internal error".to_owned()
+            }
+            other => other.to_string(),
+        };
+        let body = ErrorBody {
+            code: self.code(),
+            message: &message,
+            field: self.field(),
+        };
+        let mut response = warp::reply::with_status(warp::reply::json(&body), self.status()).into_response();
+        if let Self::Unavailable { .. } = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        response
+    }
+}
+
 /// The JSON body of an error answer.
 #[derive(Debug, Serialize)]
-pub struct ErrorBody<'a> {
-    /// Stable machine-readable code, e.g. `seat_taken`.
-    pub code: &'a str,
-    /// A sentence for humans.
-    pub message: &'a str,
-    /// The request field at fault, when there is one.
+struct ErrorBody<'a> {
+    code: &'a str,
+    message: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub field: Option<&'a str>,
+    field: Option<&'a str>,
 }
 
-/// An error answer.
-pub fn json_error(status: StatusCode, code: &str, message: &str, field: Option<&str>) -> Response {
-    warp::reply::with_status(warp::reply::json(&ErrorBody { code, message, field }), status).into_response()
-}
-
-/// Rejection for a body that is not declared as JSON.
-#[derive(Debug)]
-pub struct UnsupportedContentType;
-
-impl Reject for UnsupportedContentType {}
-
-/// Rejection for a body over the endpoint's limit.
-#[derive(Debug)]
-pub struct BodyTooLarge;
-
-impl Reject for BodyTooLarge {}
-
-/// Rejection for a body the client stopped sending half-way.
-#[derive(Debug)]
-pub struct UnreadableBody;
-
-impl Reject for UnreadableBody {}
-
-/// The root `recover`: maps any rejection to a JSON error.
+/// The root `recover`: our own rejections as they are, warp's mapped to their meaning.
 pub async fn handle_rejection(rejection: Rejection) -> Result<Response, Infallible> {
-    let (status, code, message) = if rejection.is_not_found() {
-        (StatusCode::NOT_FOUND, "not_found", "no such resource")
-    } else if rejection.find::<UnsupportedContentType>().is_some() {
-        (
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "the body must be sent as Content-Type: application/json",
-        )
-    } else if rejection.find::<PayloadTooLarge>().is_some() || rejection.find::<BodyTooLarge>().is_some() {
-        (
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            "the request body is larger than this endpoint accepts",
-        )
+    if let Some(error) = rejection.find::<ApiError>() {
+        return Ok(error.response());
+    }
+    let error = if rejection.is_not_found() {
+        ApiError::NotFound("no such resource".into())
+    } else if rejection.find::<PayloadTooLarge>().is_some() {
+        ApiError::PayloadTooLarge
     } else if rejection.find::<LengthRequired>().is_some() {
-        (
-            StatusCode::LENGTH_REQUIRED,
-            "length_required",
-            "the request must carry a Content-Length header",
-        )
-    } else if rejection.find::<UnreadableBody>().is_some() {
-        (
-            StatusCode::BAD_REQUEST,
-            "unreadable_body",
-            "the request body could not be read to its end",
-        )
+        ApiError::LengthRequired
     } else if rejection.find::<MethodNotAllowed>().is_some() {
-        (
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
-            "this method is not allowed on this resource",
-        )
+        ApiError::MethodNotAllowed
     } else if rejection.find::<warp::reject::InvalidHeader>().is_some() {
-        (
-            StatusCode::BAD_REQUEST,
-            "invalid_header",
-            "a request header is malformed",
-        )
+        bad_request("invalid_header", "a request header is malformed")
     } else if rejection.find::<warp::reject::InvalidQuery>().is_some() {
-        (
-            StatusCode::BAD_REQUEST,
-            "invalid_query",
-            "the query string is malformed",
-        )
+        bad_request("invalid_query", "the query string is malformed")
     } else {
-        tracing::error!(?rejection, "unhandled rejection");
-        (StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error")
+        ApiError::Unexpected(anyhow::anyhow!("unhandled rejection: {rejection:?}"))
     };
-    Ok(json_error(status, code, message, None))
+    Ok(error.response())
+}
+
+/// A 400 with no field at fault.
+pub fn bad_request(code: &'static str, message: &str) -> ApiError {
+    ApiError::BadRequest {
+        code,
+        field: None,
+        message: message.to_owned(),
+    }
+}
+
+/// Redis is down, unreachable, too slow, loading, failing over or out of memory: the
+/// client should retry later.
+fn redis_unavailable(e: &redis::RedisError) -> bool {
+    e.is_io_error()
+        || e.is_timeout()
+        || e.is_connection_dropped()
+        || e.is_connection_refusal()
+        || e.kind() == redis::ErrorKind::ClusterConnectionNotFound
+        || e.code().is_some_and(|c| {
+            matches!(
+                c,
+                "LOADING" | "BUSY" | "MASTERDOWN" | "TRYAGAIN" | "CLUSTERDOWN" | "OOM" | "READONLY"
+            )
+        })
+}
+
+/// MySQL does not answer, or answers that it cannot serve now: the client should retry.
+/// Server errors that mean "not now" are the connection limit (1040), shutdown (1053), a
+/// lock wait or deadlock (1205, 1213), a killed query or connection (1317, 1927), and lost
+/// connections (2006, 2013); any other server error is a statement of ours that is wrong.
+fn mysql_unavailable(e: &mysql_async::Error) -> bool {
+    match e {
+        mysql_async::Error::Io(_) => true,
+        mysql_async::Error::Driver(d) => matches!(
+            d,
+            mysql_async::DriverError::ConnectionClosed | mysql_async::DriverError::PoolDisconnected
+        ),
+        mysql_async::Error::Server(s) => matches!(s.code, 1040 | 1053 | 1205 | 1213 | 1317 | 1927 | 2006 | 2013),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_client_fault_is_a_4xx_and_only_dependencies_and_bugs_are_5xx() {
+        let cases = [
+            (
+                ApiError::invalid_parameter("limit", "must be 1 to 10"),
+                400,
+                "invalid_parameter",
+            ),
+            (
+                ApiError::Unprocessable {
+                    code: "unknown_zone",
+                    field: Some("zoneId".into()),
+                    message: "no".into(),
+                },
+                422,
+                "unknown_zone",
+            ),
+            (ApiError::NotFound("x".into()), 404, "not_found"),
+            (
+                ApiError::Conflict {
+                    code: "seat_taken",
+                    message: "sold".into(),
+                },
+                409,
+                "seat_taken",
+            ),
+            (ApiError::PayloadTooLarge, 413, "payload_too_large"),
+            (ApiError::UnsupportedMediaType, 415, "unsupported_media_type"),
+            (
+                ApiError::mysql(mysql_async::Error::Io(std::io::Error::other("refused").into()), "q"),
+                503,
+                "unavailable",
+            ),
+            (
+                ApiError::mysql(
+                    mysql_async::DriverError::UnexpectedPacket { payload: vec![] }.into(),
+                    "q",
+                ),
+                500,
+                "internal",
+            ),
+            (ApiError::Unexpected(anyhow::anyhow!("bug")), 500, "internal"),
+        ];
+        for (error, status, code) in cases {
+            assert_eq!((error.status().as_u16(), error.code()), (status, code), "{error:?}");
+        }
+        assert_eq!(ApiError::bad_cursor().field(), Some("cursor"));
+    }
+
+    #[test]
+    fn a_bad_statement_is_a_bug_and_a_lost_server_is_an_outage() {
+        let server = |code| {
+            mysql_async::Error::Server(mysql_async::ServerError {
+                code,
+                message: String::new(),
+                state: String::new(),
+            })
+        };
+        assert!(!mysql_unavailable(&server(1064)), "syntax error");
+        assert!(!mysql_unavailable(&server(1146)), "no such table");
+        assert!(mysql_unavailable(&server(1040)), "too many connections");
+        assert!(mysql_unavailable(&server(2013)), "lost connection");
+    }
 }

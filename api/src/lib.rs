@@ -1,10 +1,16 @@
 //! The ticketing api: the purchase controller, whose single commit point is a Redis Lua
-//! script, and the outbox relay that publishes every sold ticket to RabbitMQ.
+//! script, the query controller, and the outbox relay that publishes every sold ticket to
+//! RabbitMQ.
 //!
-//! `main.rs` only reads the configuration and calls [`startup::Application`]; everything
-//! else lives here so tests can build the application on port 0.
+//! `main.rs` only parses the command line and calls [`startup::Application`]; everything
+//! else lives here so tests can build the application on port 0. Who imports whom, from
+//! the top: [`startup`] builds the [`state`] and serves [`routes`], the route table, which
+//! combines the verticals [`health`], [`purchase`] and [`query`]; they share the leaves
+//! [`filters`] and [`error`]. The [`relay`] runs beside the server on a thread of its own.
 
+pub mod config;
 pub mod error;
+pub mod filters;
 pub mod health;
 pub mod purchase;
 pub mod query;

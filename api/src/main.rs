@@ -1,21 +1,45 @@
-//! `api [serve]` runs the server; `api reset` wipes all sales (see `scripts/reset.sh`);
-//! `api healthcheck` exits 0 if the local server answers its health check (for containers).
+//! The `api` command line: `api [serve]` runs the server, `api healthcheck` asks a running
+//! one whether it is alive (for container health checks).
 
 use std::process::ExitCode;
 
 use anyhow::Context;
+use api::config::ApiSettings;
 use api::startup::Application;
-use infra::config::Settings;
+use clap::{Parser, Subcommand};
+use infra::config::{Env, HttpSettings};
 
 // glibc's allocator was a sixth of the purchase path's CPU in profiles; mimalloc's
 // thread-local free lists take most of that away.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// The ticketing api: purchases committed by one Redis Lua script, queries, and the outbox
+/// relay to RabbitMQ. Configured by environment variables (README, "Configuration").
+#[derive(Debug, Parser)]
+#[command(name = "api", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the API and run the outbox relay until SIGTERM or Ctrl-C (the default).
+    Serve,
+    /// Exit 0 if the api on this host answers `/api/v1/health` (on API_BIND's port) within 2 s.
+    Healthcheck,
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
-    infra::telemetry::init();
-    match run().await {
+    let cli = Cli::parse();
+    let env = Env::process();
+    if let Err(e) = infra::telemetry::init_from(&env) {
+        eprintln!("error: {e:#}");
+        return ExitCode::FAILURE;
+    }
+    match execute(cli.command.unwrap_or(Command::Serve), &env).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = format!("{e:#}"), "api stopped on an error");
@@ -24,20 +48,41 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run() -> anyhow::Result<()> {
-    let settings = Settings::from_env()?;
-    tracing::debug!(?settings, "configuration");
-    match std::env::args().nth(1).as_deref() {
-        None | Some("serve") => {
+async fn execute(command: Command, env: &Env) -> anyhow::Result<()> {
+    match command {
+        Command::Serve => {
+            let settings = ApiSettings::load(env)?;
+            tracing::debug!(?settings, "configuration");
             let app = Application::build(settings).await.context("Failed to start the api")?;
             app.run_until(infra::shutdown::signal()).await
         }
-        Some("reset") => {
-            let report = infra::reset::reset(&settings).await?;
-            tracing::info!(?report, "all sales wiped, catalog reloaded");
-            Ok(())
+        Command::Healthcheck => {
+            let http = HttpSettings::load(env)?;
+            infra::probe::http_ok(http.bind.port(), "/api/v1/health").await
         }
-        Some("healthcheck") => infra::probe::http_ok(settings.http.bind.port(), "/api/v1/health").await,
-        Some(other) => anyhow::bail!("unknown command `{other}`; usage: api [serve|reset|healthcheck]"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent_and_refuses_what_it_does_not_know() {
+        Cli::command().debug_assert();
+        assert!(Cli::try_parse_from(["api"]).unwrap().command.is_none());
+        assert!(matches!(
+            Cli::try_parse_from(["api", "healthcheck"]).unwrap().command,
+            Some(Command::Healthcheck)
+        ));
+        for bad in [
+            vec!["api", "reset"],
+            vec!["api", "serve", "--port", "1"],
+            vec!["api", "--bogus"],
+        ] {
+            assert!(Cli::try_parse_from(&bad).is_err(), "{bad:?}");
+        }
     }
 }

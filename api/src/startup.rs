@@ -4,13 +4,12 @@ use std::future::Future;
 use std::net::SocketAddr;
 
 use anyhow::Context;
-use infra::catalog::Catalog;
-use infra::config::Settings;
-use infra::{seats, sql};
+use infra::mysql;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::relay::{BrokerHealth, RelayThread, TopicHealth};
+use crate::config::ApiSettings;
+use crate::relay::{LinkHealth, RelayThread};
 use crate::routes::routes;
 use crate::state::AppState;
 
@@ -22,29 +21,26 @@ pub struct Application {
     relay: Option<RelayThread>,
     /// Tells the relay to flush and stop, once the server has.
     relay_stop: watch::Sender<bool>,
-    settings: Settings,
+    settings: ApiSettings,
 }
 
 impl Application {
     /// Loads the catalog (into MySQL too), connects to Redis, prepares the relay and binds
     /// the listener. Fails if Redis or MySQL cannot be reached; the broker may be down.
-    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let catalog = Catalog::load(settings.catalog_path.as_deref())?;
-        let mysql = sql::connect(&settings.mysql).await?;
-        sql::migrate(&mysql).await?;
-        sql::upsert_catalog(&mysql, &catalog).await?;
+    pub async fn build(settings: ApiSettings) -> anyhow::Result<Self> {
+        let catalog = settings.catalog.catalog()?;
+        let pool = mysql::connect(&settings.mysql).await?;
+        mysql::migrate(&pool).await?;
+        mysql::upsert_catalog(&pool, &catalog).await?;
 
-        let redis = seats::connect(&settings.redis).await.with_context(|| {
-            format!(
-                "Failed to connect to Redis at {}",
-                infra::config::redact(&settings.redis.url)
-            )
-        })?;
+        let redis = infra::redis::connect(&settings.redis)
+            .await
+            .with_context(|| format!("Failed to connect to Redis at {}", settings.redis.url))?;
 
         let (relay_stop, stop_rx) = watch::channel(false);
         let (relay, broker, topic) = if settings.relay.enabled {
-            let health = BrokerHealth::default();
-            let topic = TopicHealth::default();
+            let health = LinkHealth::default();
+            let topic = LinkHealth::default();
             let events = catalog.events().map(|e| e.event_id.clone()).collect();
             let grace = settings.http.shutdown_grace;
             let relay =
@@ -59,7 +55,7 @@ impl Application {
             .with_context(|| format!("Failed to bind {}", settings.http.bind))?;
         let local_addr = listener.local_addr()?;
         let prefix = settings.redis.key_prefix.clone();
-        let state = AppState::new(catalog, redis, prefix, mysql, broker, topic, settings.http.body_limit);
+        let state = AppState::new(catalog, redis, prefix, pool, broker, topic, settings.http.body_limit);
         state
             .seat_lock()
             .load()

@@ -2,12 +2,12 @@
 
 use std::sync::Arc;
 
-use infra::catalog::Catalog;
+use domain::Catalog;
 use mysql_async::Pool;
 use redis::aio::ConnectionManager;
 
 use crate::purchase::seat_lock::SeatLock;
-use crate::relay::{BrokerHealth, TopicHealth};
+use crate::relay::LinkHealth;
 
 /// Cheap to clone: one `Arc`.
 #[derive(Clone)]
@@ -19,8 +19,8 @@ struct Inner {
     redis: ConnectionManager,
     key_prefix: String,
     mysql: Pool,
-    broker: Option<BrokerHealth>,
-    topic: Option<TopicHealth>,
+    broker: Option<LinkHealth>,
+    topic: Option<LinkHealth>,
     body_limit: u64,
 }
 
@@ -32,8 +32,8 @@ impl AppState {
         redis: ConnectionManager,
         key_prefix: String,
         mysql: Pool,
-        broker: Option<BrokerHealth>,
-        topic: Option<TopicHealth>,
+        broker: Option<LinkHealth>,
+        topic: Option<LinkHealth>,
         body_limit: u64,
     ) -> Self {
         let seat_lock = SeatLock::new(redis.clone(), key_prefix.clone());
@@ -75,12 +75,12 @@ impl AppState {
     }
 
     /// Whether the relay is connected to the broker, if this instance relays.
-    pub fn broker(&self) -> Option<&BrokerHealth> {
+    pub fn broker(&self) -> Option<&LinkHealth> {
         self.0.broker.as_ref()
     }
 
     /// Whether the relay reaches the replay topic, if this instance produces to one.
-    pub fn topic(&self) -> Option<&TopicHealth> {
+    pub fn topic(&self) -> Option<&LinkHealth> {
         self.0.topic.as_ref()
     }
 

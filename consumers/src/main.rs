@@ -1,15 +1,15 @@
-//! `consumers [all|mysql|dynamodb]`: runs both consumers, or one (separately deployable and
-//! scalable). SIGTERM or Ctrl-C finishes the batches in flight, then exits.
-//! `consumers redrive <mysql|dynamodb> [--limit N]` moves dead-lettered messages back.
-//! `consumers replay [all|mysql|dynamodb]` rebuilds the stores from the replay topic; it exits
-//! 1 if the topic held anything the stores refused.
-//! `consumers healthcheck` exits 0 if the broker answers and the queues exist (for containers).
+//! The `consumers` command line: the consumers themselves, and the operations on what they
+//! keep (redrive, replay, reset). Each subcommand loads only the configuration it uses.
 
 use std::process::ExitCode;
 
-use anyhow::Context;
-use consumers::startup::{run, Which};
-use infra::config::Settings;
+use clap::{Parser, Subcommand};
+use consumers::config::ConsumersSettings;
+use consumers::redrive::redrive;
+use consumers::replay::replay;
+use consumers::reset::{reset, ResetSettings};
+use consumers::startup::{healthcheck, run, StoreName, Which};
+use infra::config::{AmqpSettings, Env};
 use tokio::sync::watch;
 
 // glibc's allocator was a sixth of the purchase path's CPU in profiles; mimalloc's
@@ -17,29 +17,60 @@ use tokio::sync::watch;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// SQL and NoSQL consumers of the ticket events: MySQL holds the read model, DynamoDB the
+/// write model. Configured by environment variables (README, "Configuration").
+#[derive(Debug, Parser)]
+#[command(name = "consumers", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run both consumers until SIGTERM or Ctrl-C (the default).
+    All,
+    /// Run the SQL consumer (the MySQL read model) only.
+    Mysql,
+    /// Run the NoSQL consumer (the DynamoDB write model) only.
+    Dynamodb,
+    /// Move dead-lettered messages back to their store's queue, once their cause is fixed.
+    ///
+    /// Moves at most the messages the DLQ holds when it starts, so a message that is still
+    /// poison, dead-lettered again by a running consumer, is not moved a second time.
+    Redrive {
+        /// Whose DLQ.
+        #[arg(value_enum)]
+        store: StoreName,
+        /// Move at most this many.
+        #[arg(long)]
+        limit: Option<u64>,
+    },
+    /// Rebuild the stores from the replay topic (KAFKA_BOOTSTRAP), from its earliest offset.
+    ///
+    /// Idempotent: replaying twice changes nothing. Prints a JSON report and exits 1 if the
+    /// topic held records the stores refused.
+    Replay {
+        /// Which stores to rebuild.
+        #[arg(value_enum, default_value_t = Which::All)]
+        stores: Which,
+    },
+    /// Wipe all sales (seat state, outbox, queues, both stores, the replay topic) and reload
+    /// the catalog. For tests and benchmarks: there is no undo.
+    Reset,
+    /// Exit 0 if the broker answers and every queue exists (the container health check).
+    Healthcheck,
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
-    infra::telemetry::init();
-    let result = async {
-        let settings = Settings::from_env()?;
-        let command = std::env::args().nth(1);
-        match command.as_deref() {
-            Some("healthcheck") => return consumers::startup::healthcheck(&settings).await,
-            Some("redrive") => return redrive(&settings).await,
-            Some("replay") => return replay(&settings).await,
-            _ => {}
-        }
-        let which: Which = command.as_deref().unwrap_or("all").parse()?;
-        let (tx, rx) = watch::channel(false);
-        tokio::spawn(async move {
-            infra::shutdown::signal().await;
-            tracing::info!("shutting down: finishing the batches in flight");
-            tx.send_replace(true);
-        });
-        run(settings, which, rx).await
+    let cli = Cli::parse();
+    let env = Env::process();
+    if let Err(e) = infra::telemetry::init_from(&env) {
+        eprintln!("error: {e:#}");
+        return ExitCode::FAILURE;
     }
-    .await;
-    match result {
+    match execute(cli.command.unwrap_or(Command::All), &env).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = format!("{e:#}"), "consumers stopped on an error");
@@ -48,35 +79,76 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn replay(settings: &Settings) -> anyhow::Result<()> {
-    let which: Which = std::env::args().nth(2).as_deref().unwrap_or("all").parse()?;
-    let report = consumers::replay::replay(settings, which).await?;
-    println!("{}", serde_json::to_string(&report)?);
-    anyhow::ensure!(
-        report.clean(),
-        "the topic held records the stores refused; see the ERROR lines above"
-    );
-    Ok(())
+async fn execute(command: Command, env: &Env) -> anyhow::Result<()> {
+    match command {
+        Command::All => consume(env, Which::All).await,
+        Command::Mysql => consume(env, Which::Mysql).await,
+        Command::Dynamodb => consume(env, Which::Dynamodb).await,
+        Command::Redrive { store, limit } => {
+            let amqp = AmqpSettings::load(env)?;
+            let queue = infra::amqp::queue_name(&amqp, store.queue());
+            let moved = redrive(&amqp, &queue, limit).await?;
+            tracing::info!(queue, moved, "dead-lettered messages moved back");
+            Ok(())
+        }
+        Command::Replay { stores } => {
+            let report = replay(&ConsumersSettings::load(env)?, stores).await?;
+            println!("{}", serde_json::to_string(&report)?);
+            anyhow::ensure!(
+                report.clean(),
+                "the topic held records the stores refused; see the ERROR lines above"
+            );
+            Ok(())
+        }
+        Command::Reset => {
+            let report = reset(&ResetSettings::load(env)?).await?;
+            tracing::info!(?report, "all sales wiped, catalog reloaded");
+            Ok(())
+        }
+        Command::Healthcheck => healthcheck(&AmqpSettings::load(env)?).await,
+    }
 }
 
-async fn redrive(settings: &Settings) -> anyhow::Result<()> {
-    let args: Vec<String> = std::env::args().skip(2).collect();
-    let base = match args.first().map(String::as_str) {
-        Some("mysql") => infra::amqp::MYSQL_QUEUE,
-        Some("dynamodb") => infra::amqp::DYNAMODB_QUEUE,
-        _ => anyhow::bail!("usage: consumers redrive <mysql|dynamodb> [--limit N]"),
-    };
-    let limit = match args.get(1).map(String::as_str) {
-        Some("--limit") => args
-            .get(2)
-            .context("--limit needs a number")?
-            .parse()
-            .context("--limit needs a number")?,
-        Some(other) => anyhow::bail!("unexpected argument `{other}`"),
-        None => u64::MAX,
-    };
-    let queue = infra::amqp::queue_name(&settings.amqp, base);
-    let moved = consumers::redrive::redrive(&settings.amqp, &queue, limit).await?;
-    tracing::info!(queue, moved, "dead-lettered messages moved back");
-    Ok(())
+/// Runs `which` consumers until SIGTERM or Ctrl-C, then lets them finish their batches.
+async fn consume(env: &Env, which: Which) -> anyhow::Result<()> {
+    let settings = ConsumersSettings::load(env)?;
+    let (tx, rx) = watch::channel(false);
+    tokio::spawn(async move {
+        infra::shutdown::signal().await;
+        tracing::info!("shutting down: finishing the batches in flight");
+        tx.send_replace(true);
+    });
+    run(settings, which, rx).await
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent_and_refuses_what_it_does_not_know() {
+        Cli::command().debug_assert();
+        assert!(Cli::try_parse_from(["consumers"]).unwrap().command.is_none());
+        assert!(matches!(
+            Cli::try_parse_from(["consumers", "redrive", "mysql", "--limit", "5"])
+                .unwrap()
+                .command,
+            Some(Command::Redrive {
+                store: StoreName::Mysql,
+                limit: Some(5)
+            })
+        ));
+        for bad in [
+            vec!["consumers", "mysqll"],
+            vec!["consumers", "redrive"],
+            vec!["consumers", "redrive", "mysql", "--limit"],
+            vec!["consumers", "redrive", "mysql", "--limit", "x"],
+            vec!["consumers", "mysql", "--bogus"],
+            vec!["consumers", "replay", "postgres"],
+        ] {
+            assert!(Cli::try_parse_from(&bad).is_err(), "{bad:?}");
+        }
+    }
 }

@@ -5,22 +5,38 @@
 //! Each message is published to that store's queue only (through the default exchange, so
 //! the other store does not get it again) with a publisher confirm, and only then
 //! acknowledged in the DLQ: a crash mid-way duplicates at most one message, which the
-//! idempotent stores absorb. A message that is still poison comes back to the DLQ.
+//! idempotent stores absorb. A message that is still poison comes back to the DLQ; so that it
+//! is not moved again and again while a consumer runs, a redrive moves at most the messages
+//! the DLQ held when it started.
 
 use anyhow::Context;
 use infra::amqp::{self, Topology};
 use infra::config::AmqpSettings;
-use lapin::options::{BasicAckOptions, BasicGetOptions, BasicPublishOptions, ConfirmSelectOptions};
+use lapin::options::{
+    BasicAckOptions, BasicGetOptions, BasicPublishOptions, ConfirmSelectOptions, QueueDeclareOptions,
+};
+use lapin::types::FieldTable;
 use lapin::Confirmation;
 
-/// Moves up to `limit` messages from `queue`'s DLQ back to `queue`; returns how many.
-pub async fn redrive(settings: &AmqpSettings, queue: &str, limit: u64) -> anyhow::Result<u64> {
+/// Moves the messages in `queue`'s DLQ back to `queue`: as many as it holds now, or `limit`
+/// if that is fewer. Returns how many it moved.
+pub async fn redrive(settings: &AmqpSettings, queue: &str, limit: Option<u64>) -> anyhow::Result<u64> {
     let connection = amqp::connect(settings, "ticketing-redrive")
         .await
         .context("Failed to connect to RabbitMQ")?;
     let channel = connection.create_channel().await?;
     channel.confirm_select(ConfirmSelectOptions::default()).await?;
     let dlq = Topology::dead_letter_queue(queue);
+    let passive = QueueDeclareOptions {
+        passive: true,
+        ..Default::default()
+    };
+    let depth = channel
+        .queue_declare(dlq.as_str().into(), passive, FieldTable::default())
+        .await
+        .with_context(|| format!("Failed to look at {dlq}"))?
+        .message_count();
+    let limit = limit.map_or(u64::from(depth), |l| l.min(u64::from(depth)));
     let mut moved = 0;
     while moved < limit {
         let Some(message) = channel

@@ -16,15 +16,15 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use infra::config::Settings;
+use domain::Ticket;
+use infra::contract::decode;
 use infra::kafka::EventTopic;
 use infra::retry::backoff;
-use infra::ticket::Ticket;
-use infra::{dynamodb, sql};
+use infra::{dynamodb, mysql};
 use serde::Serialize;
 
+use crate::config::ConsumersSettings;
 use crate::dynamodb::DynamoDbStore;
-use crate::message::decode;
 use crate::mysql::MysqlStore;
 use crate::startup::Which;
 use crate::store::Store;
@@ -53,23 +53,21 @@ impl ReplayReport {
 }
 
 /// Replays the whole topic into the stores `which` names.
-pub async fn replay(settings: &Settings, which: Which) -> anyhow::Result<ReplayReport> {
+pub async fn replay(settings: &ConsumersSettings, which: Which) -> anyhow::Result<ReplayReport> {
     let topic = EventTopic::connect(&settings.kafka, "ticketing-replay").await?;
-    let mysql = match which {
-        Which::All | Which::Mysql => {
-            let pool = sql::connect(&settings.mysql).await?;
-            sql::migrate(&pool).await?;
-            Some(MysqlStore::new(pool))
-        }
-        Which::Dynamodb => None,
+    let mysql = if which.mysql() {
+        let pool = mysql::connect(&settings.mysql).await?;
+        mysql::migrate(&pool).await?;
+        Some(MysqlStore::new(pool))
+    } else {
+        None
     };
-    let dynamodb = match which {
-        Which::All | Which::Dynamodb => {
-            let client = dynamodb::connect(&settings.dynamodb).await;
-            dynamodb::ensure_tables(&client, &settings.dynamodb).await?;
-            Some(DynamoDbStore::new(client, &settings.dynamodb))
-        }
-        Which::Mysql => None,
+    let dynamodb = if which.dynamodb() {
+        let client = dynamodb::connect(&settings.dynamodb).await;
+        dynamodb::ensure_tables(&client, &settings.dynamodb).await?;
+        Some(DynamoDbStore::new(client, &settings.dynamodb))
+    } else {
+        None
     };
     let mut report = ReplayReport::default();
     let batch_size = settings.consumer.batch_size;

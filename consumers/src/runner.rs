@@ -13,27 +13,30 @@
 //! - acknowledge the rest with one `multiple` ack, only after the store committed.
 //!
 //! One batch is in flight per channel, so a `multiple` ack never covers another batch. A
-//! lost broker connection closes every worker and the runner reconnects with backoff;
-//! unacknowledged messages are redelivered, and the stores are idempotent.
+//! lost broker connection ends the session in whatever state its workers are (waiting for
+//! deliveries, filling a batch, waiting for the store, acknowledging): every session races
+//! its workers against [`amqp::lost`], and bounds its set-up and its close, so no future
+//! that lapin leaves pending on a dead connection can hang it. The runner then reconnects
+//! with backoff; unacknowledged messages are redelivered, and the stores are idempotent.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use domain::Ticket;
 use futures_util::StreamExt;
 use infra::amqp::{self, Topology};
 use infra::config::{AmqpSettings, ConsumerSettings};
+use infra::contract::decode;
 use infra::retry::backoff;
 use infra::shutdown::Stop;
-use infra::ticket::Ticket;
 use lapin::message::Delivery;
 use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicQosOptions, BasicRejectOptions};
 use lapin::types::FieldTable;
-use lapin::{Channel, Consumer};
+use lapin::{Channel, Connection, Consumer};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use crate::message::decode;
 use crate::store::Store;
 
 const BACKOFF_MIN: Duration = Duration::from_millis(50);
@@ -82,6 +85,29 @@ impl<S: Store> Runner<S> {
 
     /// One broker connection with its workers, until shutdown or a broker failure.
     async fn session(&self, stop: &Stop) -> anyhow::Result<()> {
+        // `AMQP_TIMEOUT_MS` bounds the set-up (connect, declare, consume) and the close: a
+        // broker that accepts the connection but does not answer counts as down.
+        let timeout = self.amqp.timeout;
+        let (connection, workers) = tokio::time::timeout(timeout, self.open())
+            .await
+            .with_context(|| format!("the broker did not answer within {timeout:?} while the consumer was set up"))??;
+        tracing::info!(
+            store = self.store.name(),
+            queue = self.queue,
+            workers = workers.len(),
+            "consuming"
+        );
+        let workers = workers.into_iter().map(|worker| worker.run(stop.clone()));
+        let result = tokio::select! {
+            result = futures_util::future::try_join_all(workers) => result.map(drop),
+            why = amqp::lost(&connection) => Err(anyhow::anyhow!("lost the broker connection: {why}")),
+        };
+        let _ = tokio::time::timeout(timeout, connection.close(200, "consumer stopping".into())).await;
+        result
+    }
+
+    /// Connects, declares the topology and sets up the workers, each on its own channel.
+    async fn open(&self) -> anyhow::Result<(Connection, Vec<Worker<S>>)> {
         let connection = amqp::connect(&self.amqp, &format!("ticketing-consumer-{}", self.store.name()))
             .await
             .context("Failed to connect to RabbitMQ")?;
@@ -105,23 +131,14 @@ impl<S: Store> Runner<S> {
                 )
                 .await
                 .with_context(|| format!("Failed to consume from {}", self.queue))?;
-            let worker = Worker {
+            workers.push(Worker {
                 store: self.store.clone(),
                 channel,
                 consumer,
                 settings: self.settings.clone(),
-            };
-            workers.push(worker.run(stop.clone()));
+            });
         }
-        tracing::info!(
-            store = self.store.name(),
-            queue = self.queue,
-            workers = workers.len(),
-            "consuming"
-        );
-        let result = futures_util::future::try_join_all(workers).await.map(drop);
-        connection.close(200, "consumer stopping".into()).await.ok();
-        result
+        Ok((connection, workers))
     }
 }
 

@@ -4,36 +4,55 @@ use std::time::Duration;
 
 use futures_util::future::OptionFuture;
 use infra::amqp::{queue_name, DYNAMODB_QUEUE, MYSQL_QUEUE};
-use infra::config::Settings;
+use infra::config::AmqpSettings;
 use infra::retry::backoff;
 use infra::shutdown::Stop;
-use infra::{dynamodb, sql};
+use infra::{dynamodb, mysql};
 use tokio::sync::watch;
 
+use crate::config::ConsumersSettings;
 use crate::dynamodb::DynamoDbStore;
 use crate::mysql::MysqlStore;
 use crate::runner::Runner;
 
-/// Which consumers a process runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which stores a process or a replay serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Which {
     /// Both.
     All,
-    /// The SQL consumer only.
+    /// The MySQL read model only.
     Mysql,
-    /// The NoSQL consumer only.
+    /// The DynamoDB write model only.
     Dynamodb,
 }
 
-impl std::str::FromStr for Which {
-    type Err = anyhow::Error;
+impl Which {
+    /// Whether the MySQL read model is among them.
+    pub fn mysql(self) -> bool {
+        matches!(self, Self::All | Self::Mysql)
+    }
 
-    fn from_str(s: &str) -> anyhow::Result<Self> {
-        match s {
-            "all" => Ok(Self::All),
-            "mysql" => Ok(Self::Mysql),
-            "dynamodb" => Ok(Self::Dynamodb),
-            other => anyhow::bail!("unknown consumer `{other}`; expected all, mysql or dynamodb"),
+    /// Whether the DynamoDB write model is among them.
+    pub fn dynamodb(self) -> bool {
+        matches!(self, Self::All | Self::Dynamodb)
+    }
+}
+
+/// One store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StoreName {
+    /// The MySQL read model.
+    Mysql,
+    /// The DynamoDB write model.
+    Dynamodb,
+}
+
+impl StoreName {
+    /// The base name of its queue.
+    pub fn queue(self) -> &'static str {
+        match self {
+            Self::Mysql => MYSQL_QUEUE,
+            Self::Dynamodb => DYNAMODB_QUEUE,
         }
     }
 }
@@ -41,21 +60,22 @@ impl std::str::FromStr for Which {
 /// Runs the chosen consumers until `shutdown` turns true. Each store starts on its own: one
 /// that is down at start is waited for (with backoff), as it would be mid-run, without
 /// holding up the other.
-pub async fn run(settings: Settings, which: Which, shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
+pub async fn run(settings: ConsumersSettings, which: Which, shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
     // Joined rather than spawned: dropping this future stops everything it started.
-    let mysql = matches!(which, Which::All | Which::Mysql).then(|| run_mysql(settings.clone(), shutdown.clone()));
-    let dynamodb =
-        matches!(which, Which::All | Which::Dynamodb).then(|| run_dynamodb(settings.clone(), shutdown.clone()));
+    let mysql = which.mysql().then(|| run_mysql(settings.clone(), shutdown.clone()));
+    let dynamodb = which
+        .dynamodb()
+        .then(|| run_dynamodb(settings.clone(), shutdown.clone()));
     futures_util::future::join(OptionFuture::from(mysql), OptionFuture::from(dynamodb)).await;
     Ok(())
 }
 
 /// The SQL consumer.
-pub async fn run_mysql(settings: Settings, shutdown: watch::Receiver<bool>) {
+pub async fn run_mysql(settings: ConsumersSettings, shutdown: watch::Receiver<bool>) {
     let mut stop = Stop::new(shutdown.clone(), Duration::ZERO);
     let ready = until_ready("mysql", &mut stop, settings.consumer.backoff_max, || async {
-        let pool = sql::connect(&settings.mysql).await?;
-        sql::migrate(&pool).await?;
+        let pool = mysql::connect(&settings.mysql).await?;
+        mysql::migrate(&pool).await?;
         Ok(pool)
     });
     if let Some(pool) = ready.await {
@@ -67,7 +87,7 @@ pub async fn run_mysql(settings: Settings, shutdown: watch::Receiver<bool>) {
 }
 
 /// The NoSQL consumer.
-pub async fn run_dynamodb(settings: Settings, shutdown: watch::Receiver<bool>) {
+pub async fn run_dynamodb(settings: ConsumersSettings, shutdown: watch::Receiver<bool>) {
     let mut stop = Stop::new(shutdown.clone(), Duration::ZERO);
     let client = dynamodb::connect(&settings.dynamodb).await;
     let ready = until_ready("dynamodb", &mut stop, settings.consumer.backoff_max, || async {
@@ -83,14 +103,14 @@ pub async fn run_dynamodb(settings: Settings, shutdown: watch::Receiver<bool>) {
 }
 
 /// Succeeds if the broker answers and every queue of the topology exists.
-pub async fn healthcheck(settings: &Settings) -> anyhow::Result<()> {
-    let connection = infra::amqp::connect(&settings.amqp, "ticketing-consumer-healthcheck").await?;
+pub async fn healthcheck(settings: &AmqpSettings) -> anyhow::Result<()> {
+    let connection = infra::amqp::connect(settings, "ticketing-consumer-healthcheck").await?;
     let channel = connection.create_channel().await?;
     let passive = lapin::options::QueueDeclareOptions {
         passive: true,
         ..Default::default()
     };
-    for queue in infra::amqp::Topology::new(&settings.amqp).all_queues() {
+    for queue in infra::amqp::Topology::new(settings).all_queues() {
         channel
             .queue_declare(queue.as_str().into(), passive, lapin::types::FieldTable::default())
             .await

@@ -3,7 +3,7 @@
 
 use std::future::Future;
 
-use infra::ticket::Ticket;
+use domain::Ticket;
 use uuid::Uuid;
 
 /// A ticket refused because its seat is held by another ticket: an invariant violation.

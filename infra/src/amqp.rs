@@ -1,4 +1,5 @@
-//! RabbitMQ: connecting, and the topology every program declares at start.
+//! RabbitMQ: connecting, the topology every program declares at start, and publishing a
+//! message the way the contract says ([`publish`]).
 //!
 //! ```text
 //! ticket.events (fanout, durable) ─┬─> tickets.mysql     (quorum) ──dead letters──> tickets.mysql.dlq
@@ -8,11 +9,15 @@
 //! order. Dead-lettering is `at-least-once`: a rejected message is not dropped on the way to
 //! its DLQ even if the broker fails over meanwhile.
 
-use lapin::options::{ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use lapin::options::{BasicPublishOptions, ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions};
 use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
-use lapin::{Channel, Connection, ConnectionProperties, ExchangeKind};
+use lapin::{Channel, Connection, ConnectionProperties, Event, ExchangeKind, PublisherConfirm};
 
 use crate::config::AmqpSettings;
+use crate::contract;
 
 /// Base name of the queue feeding the MySQL read model.
 pub const MYSQL_QUEUE: &str = "tickets.mysql";
@@ -112,7 +117,62 @@ fn string(value: &str) -> AMQPValue {
 /// Opens a connection named after the program, so the management UI shows who is who.
 pub async fn connect(settings: &AmqpSettings, name: &str) -> lapin::Result<Connection> {
     let properties = ConnectionProperties::default().with_connection_name(name.into());
-    Connection::connect(&settings.url, properties).await
+    Connection::connect(settings.url.expose(), properties).await
+}
+
+/// How often [`lost`] looks at a connection's state between the error reports lapin sends.
+const LOST_POLL: Duration = Duration::from_millis(500);
+
+/// Completes once `connection` has failed or closed, saying why: as soon as lapin reports
+/// the error, and at the latest [`LOST_POLL`] after its state stops being connected. Code
+/// that waits on the broker races its waits against this, so that no future left pending on
+/// a dead connection (a delivery stream, an acknowledgement, a close) can hang it.
+pub async fn lost(connection: &Connection) -> String {
+    let mut events = std::pin::pin!(connection.events_listener());
+    let mut poll = tokio::time::interval(LOST_POLL);
+    loop {
+        tokio::select! {
+            Some(event) = events.next() => {
+                if let Event::Error(e) = event {
+                    return e.to_string();
+                }
+            }
+            _ = poll.tick() => {
+                let status = connection.status();
+                if !status.connected() {
+                    let state = if status.errored() { "failed" } else { "closed" };
+                    return format!("the connection {state}");
+                }
+            }
+        }
+    }
+}
+
+/// Publishes `body` as message `message_id` to `exchange` with `routing_key`, carrying the
+/// contract's properties ([`contract::properties`]) and `mandatory`, so that a message no
+/// queue takes comes back instead of vanishing. Every publisher of ticket events goes
+/// through here: the relay, and the tests and benchmarks that stand in for it. Await the
+/// returned confirm on a channel in confirm mode.
+pub async fn publish(
+    channel: &Channel,
+    exchange: &str,
+    routing_key: &str,
+    message_id: &str,
+    body: &[u8],
+) -> lapin::Result<PublisherConfirm> {
+    let mandatory = BasicPublishOptions {
+        mandatory: true,
+        ..Default::default()
+    };
+    channel
+        .basic_publish(
+            exchange.into(),
+            routing_key.into(),
+            mandatory,
+            body,
+            contract::properties(message_id),
+        )
+        .await
 }
 
 #[cfg(test)]
@@ -122,9 +182,10 @@ mod tests {
     #[test]
     fn queue_names_carry_the_prefix_and_each_has_a_dlq() {
         let settings = AmqpSettings {
-            url: "amqp://x".into(),
+            url: crate::config::SecretUrl::new("amqp://x"),
             exchange: "ex".into(),
             queue_prefix: "t1.".into(),
+            timeout: std::time::Duration::from_secs(1),
         };
         let topology = Topology::new(&settings);
         assert_eq!(topology.queues, ["t1.tickets.mysql", "t1.tickets.dynamodb"]);

@@ -21,14 +21,14 @@ use crate::config::DynamoDbSettings;
 /// Name of the GSI of tickets by event.
 pub const EVENT_INDEX: &str = "eventId-index";
 
-/// A client for the configured endpoint. With an explicit endpoint (DynamoDB Local) and no
-/// AWS credentials in the environment, fixed local credentials are used: DynamoDB Local
-/// accepts any, and `-sharedDb` makes all of them see the same tables.
+/// A client for the configured endpoint. With [`DynamoDbSettings::local_credentials`] (an
+/// explicit endpoint and no AWS credentials in the environment), fixed local credentials are
+/// used: DynamoDB Local accepts any, and `-sharedDb` makes all of them see the same tables.
 pub async fn connect(settings: &DynamoDbSettings) -> Client {
     let mut loader = aws_config::defaults(BehaviorVersion::latest()).region(Region::new(settings.region.clone()));
     if let Some(endpoint) = &settings.endpoint {
         loader = loader.endpoint_url(endpoint);
-        if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
+        if settings.local_credentials {
             loader = loader.credentials_provider(Credentials::new("local", "local", None, None, "dynamodb-local"));
         }
     }

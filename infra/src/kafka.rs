@@ -89,7 +89,7 @@ impl EventTopic {
 
     /// Produces `(key, value)` records, each to its key's partition; returns once every
     /// partition has acknowledged its records.
-    pub async fn produce<'a>(&self, records: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> anyhow::Result<()> {
+    pub async fn produce<'a>(&self, records: impl IntoIterator<Item = (&'a [u8], &'a [u8])>) -> anyhow::Result<()> {
         let mut by_partition: BTreeMap<usize, Vec<Record>> = BTreeMap::new();
         let now = chrono::Utc::now();
         for (key, value) in records {
@@ -97,7 +97,7 @@ impl EventTopic {
                 .entry(partition_of(key, self.partitions.len()))
                 .or_default()
                 .push(Record {
-                    key: Some(key.as_bytes().to_vec()),
+                    key: Some(key.to_vec()),
                     value: Some(value.to_vec()),
                     headers: BTreeMap::new(),
                     timestamp: now,
@@ -179,8 +179,8 @@ async fn create_topic(client: &Client, settings: &KafkaSettings) -> anyhow::Resu
 }
 
 /// The partition of `key` among `partitions`: FNV-1a, stable across processes and builds.
-pub fn partition_of(key: &str, partitions: usize) -> usize {
-    let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+pub fn partition_of(key: &[u8], partitions: usize) -> usize {
+    let hash = key.iter().copied().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     });
     (hash % partitions.max(1) as u64) as usize
@@ -192,12 +192,13 @@ mod tests {
 
     #[test]
     fn a_key_always_lands_in_the_same_partition() {
-        assert_eq!(partition_of("Event1", 1), 0);
-        let p = partition_of("Event1", 12);
+        assert_eq!(partition_of(b"Event1", 1), 0);
+        let p = partition_of(b"Event1", 12);
         assert!(p < 12);
-        assert_eq!(partition_of("Event1", 12), p);
-        let spread: std::collections::HashSet<usize> =
-            (1..=50).map(|i| partition_of(&format!("Event{i}"), 4)).collect();
+        assert_eq!(partition_of(b"Event1", 12), p);
+        let spread: std::collections::HashSet<usize> = (1..=50)
+            .map(|i| partition_of(format!("Event{i}").as_bytes(), 4))
+            .collect();
         assert_eq!(spread.len(), 4);
     }
 }

@@ -29,13 +29,13 @@ use consumers::dynamodb::DynamoDbStore;
 use consumers::mysql::MysqlStore;
 use consumers::runner::Runner;
 use consumers::store::{Conflict, Store};
+use domain::catalog::row;
+use domain::{Price, Ticket};
 use futures_util::{stream, StreamExt, TryStreamExt};
 use infra::amqp::{DYNAMODB_QUEUE, MYSQL_QUEUE};
-use infra::catalog::{row, Price};
-use infra::config::Settings;
-use infra::ticket::{Ticket, TicketEvent};
-use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
-use lapin::BasicProperties;
+use infra::config::{Env, Settings};
+use infra::contract::TicketEvent;
+use lapin::options::ConfirmSelectOptions;
 use mysql_async::prelude::Queryable;
 use serde::Serialize;
 use tokio::sync::watch;
@@ -119,11 +119,8 @@ fn median(values: &[f64]) -> f64 {
 /// Measures each of `options.stores`.
 pub async fn drain_bench(base: &Settings, options: &DrainOptions) -> anyhow::Result<Vec<DrainFigures>> {
     let id = format!("{:08x}", fastrand::u32(..));
-    let server = base
-        .mysql
-        .url
-        .rsplit_once('/')
-        .map_or(base.mysql.url.as_str(), |(server, _)| server);
+    let url = base.mysql.url.expose();
+    let server = url.rsplit_once('/').map_or(url, |(server, _)| server);
     let overrides: HashMap<&str, String> = HashMap::from([
         ("REDIS_KEY_PREFIX", format!("drain-{id}")),
         ("AMQP_EXCHANGE", format!("drain-{id}.ticket.events")),
@@ -135,7 +132,9 @@ pub async fn drain_bench(base: &Settings, options: &DrainOptions) -> anyhow::Res
         ("CONSUMER_CONCURRENCY", options.concurrency.to_string()),
         ("CONSUMER_PREFETCH", (options.batch * 2).to_string()),
     ]);
-    let settings = Settings::from_lookup(|name| overrides.get(name).cloned().or_else(|| std::env::var(name).ok()))?;
+    let settings = Settings::load(&Env::from_lookup(move |name| {
+        overrides.get(name).cloned().or_else(|| std::env::var(name).ok())
+    }))?;
     let result = async {
         let mut figures = Vec::with_capacity(options.stores.len());
         for &store in &options.stores {
@@ -149,7 +148,7 @@ pub async fn drain_bench(base: &Settings, options: &DrainOptions) -> anyhow::Res
         anyhow::Ok(figures)
     }
     .await;
-    infra::reset::remove_all(&settings).await;
+    consumers::reset::remove_all(&(&settings).into()).await;
     result
 }
 
@@ -182,8 +181,8 @@ impl Target {
     async fn connect(store: DrainStore, settings: &Settings) -> anyhow::Result<Self> {
         Ok(match store {
             DrainStore::Mysql => {
-                let pool = infra::sql::connect(&settings.mysql).await?;
-                infra::sql::migrate(&pool).await?;
+                let pool = infra::mysql::connect(&settings.mysql).await?;
+                infra::mysql::migrate(&pool).await?;
                 Self::Mysql(pool)
             }
             DrainStore::Dynamodb => Self::Dynamodb(infra::dynamodb::connect(&settings.dynamodb).await),
@@ -395,19 +394,7 @@ async fn publish(settings: &Settings, tickets: &[Ticket], base: &str) -> anyhow:
     channel.confirm_select(ConfirmSelectOptions::default()).await?;
     for ticket in tickets {
         let body = TicketEvent::to_json(ticket)?;
-        let properties = BasicProperties::default()
-            .with_message_id(ticket.ticket_id.to_string().into())
-            .with_content_type("application/json".into())
-            .with_delivery_mode(2);
-        channel
-            .basic_publish(
-                "".into(),
-                queue.as_str().into(),
-                BasicPublishOptions::default(),
-                body.as_bytes(),
-                properties,
-            )
-            .await?;
+        infra::amqp::publish(&channel, "", &queue, &ticket.ticket_id.to_string(), body.as_bytes()).await?;
     }
     channel.wait_for_confirms().await?;
     connection.close(200, "published".into()).await.ok();

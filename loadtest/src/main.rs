@@ -160,8 +160,12 @@ impl WorkloadArgs {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    infra::telemetry::init();
-    match run(Cli::parse()).await {
+    let cli = Cli::parse();
+    if let Err(e) = infra::telemetry::init_from(&infra::config::Env::process()) {
+        eprintln!("loadtest: {e:#}");
+        return ExitCode::from(2);
+    }
+    match run(cli).await {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
         Err(e) => {
@@ -301,7 +305,7 @@ async fn bench(target: &Target, args: &WorkloadArgs, ratios: &[f64], out: &std::
             duplicates: *ratio,
             ..args.workload()
         };
-        infra::reset::reset(&settings)
+        consumers::reset::reset(&(&settings).into())
             .await
             .context("Failed to reset the stack")?;
         let requests = workload.requests().len();

@@ -68,7 +68,7 @@ pub async fn verify(
     }
 
     let sold: HashSet<&str> = measured.sold.iter().map(|(_, id)| id.as_str()).collect();
-    let mysql = mysql_async::Pool::new(settings.mysql.url.as_str());
+    let mysql = mysql_async::Pool::new(settings.mysql.url.expose());
     let dynamodb = infra::dynamodb::connect(&settings.dynamodb).await;
     let started = Instant::now();
     loop {

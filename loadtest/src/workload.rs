@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use bytes::Bytes;
-use infra::catalog::row;
+use domain::catalog::row;
 
 /// What to request.
 #[derive(Debug, Clone, PartialEq)]

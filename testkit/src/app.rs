@@ -18,7 +18,9 @@ pub struct TestApp {
 impl TestApp {
     /// Builds and starts the api of `env` with `extra` settings.
     pub async fn spawn(env: &TestEnv, extra: &[(&str, String)]) -> Self {
-        let app = Application::build(env.settings(extra)).await.expect("the app starts");
+        let app = Application::build(env.api_settings(extra))
+            .await
+            .expect("the app starts");
         let address = format!("http://127.0.0.1:{}", app.port());
         let (tx, rx) = oneshot::channel();
         let handle = tokio::spawn(app.run_until(async move {

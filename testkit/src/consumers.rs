@@ -16,7 +16,7 @@ impl TestConsumers {
     /// Starts `which` consumers of `env` with `extra` settings.
     pub fn spawn(env: &TestEnv, which: Which, extra: &[(&str, String)]) -> Self {
         let (shutdown, rx) = watch::channel(false);
-        let handle = tokio::spawn(run(env.settings(extra), which, rx));
+        let handle = tokio::spawn(run(env.consumers_settings(extra), which, rx));
         Self { shutdown, handle }
     }
 

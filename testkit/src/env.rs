@@ -2,27 +2,32 @@
 
 use std::cell::Cell;
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
+use api::config::ApiSettings;
+use consumers::config::ConsumersSettings;
+use consumers::reset::ResetSettings;
 use futures_util::StreamExt;
 use infra::amqp::Topology;
-use infra::config::Settings;
-use infra::seats::EventKeys;
+use infra::config::{Env, LogSettings, Settings};
+use infra::redis::EventKeys;
 use lapin::options::BasicConsumeOptions;
 use lapin::types::FieldTable;
 use redis::AsyncCommands;
 use serde_json::Value;
 use uuid::Uuid;
 
-/// The base URL of the shared servers, overridable like the app's own configuration.
-fn env_or(name: &str, default: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| default.to_owned())
+/// Where the tests' shared Kafka-compatible broker listens (`TEST_KAFKA_BOOTSTRAP`, default
+/// 127.0.0.1:9092, which `scripts/test.sh` starts).
+pub fn kafka_bootstrap() -> String {
+    std::env::var("TEST_KAFKA_BOOTSTRAP").unwrap_or_else(|_| "127.0.0.1:9092".to_owned())
 }
 
 /// One test's private slice of the servers, removed again when dropped.
 pub struct TestEnv {
     pub id: String,
-    overrides: HashMap<&'static str, String>,
+    overrides: Arc<HashMap<&'static str, String>>,
     pub(crate) uses_kafka: Cell<bool>,
 }
 
@@ -33,14 +38,18 @@ impl Default for TestEnv {
 }
 
 impl TestEnv {
+    /// A fresh slice: its own names on the servers the process environment points at (the
+    /// programs' own variables, `REDIS_URL` and the rest; their defaults otherwise). Logs go to
+    /// the test's output only when `TEST_LOG` is set, with its value as the filter.
     pub fn new() -> Self {
-        infra::telemetry::init();
+        if let Ok(filter) = std::env::var("TEST_LOG") {
+            let filter = if filter.is_empty() { "info".to_owned() } else { filter };
+            infra::telemetry::init(&LogSettings { filter, json: false }).unwrap();
+        }
         let id = Uuid::new_v4().simple().to_string()[..12].to_owned();
-        let mysql = env_or("MYSQL_URL", "mysql://root@127.0.0.1:3306/ticketing");
-        let mysql_server = mysql
-            .rsplit_once('/')
-            .map_or(mysql.as_str(), |(server, _)| server)
-            .to_owned();
+        let shared = Settings::from_env().expect("valid settings in the environment");
+        let mysql = shared.mysql.url.expose();
+        let mysql_server = mysql.rsplit_once('/').map_or(mysql, |(server, _)| server).to_owned();
         let overrides = HashMap::from([
             ("API_BIND", "127.0.0.1:0".to_owned()),
             ("REDIS_KEY_PREFIX", format!("test-{id}")),
@@ -62,22 +71,48 @@ impl TestEnv {
         ]);
         Self {
             id,
-            overrides,
+            overrides: Arc::new(overrides),
             uses_kafka: Cell::new(false),
         }
     }
 
-    /// Settings for this environment, with `extra` variables on top.
-    pub fn settings(&self, extra: &[(&str, String)]) -> Settings {
-        Settings::from_lookup(|name| {
+    /// Sets `name` to `value` for every program and helper of this environment from now on:
+    /// e.g. `AMQP_URL` of a broker of the test's own.
+    pub fn set(&mut self, name: &'static str, value: String) {
+        Arc::make_mut(&mut self.overrides).insert(name, value);
+    }
+
+    /// The variables of this environment with `extra` on top, as the programs read them.
+    pub fn env(&self, extra: &[(&str, String)]) -> Env {
+        let extra: HashMap<String, String> = extra.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+        let overrides = self.overrides.clone();
+        Env::from_lookup(move |name| {
             extra
-                .iter()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| v.clone())
-                .or_else(|| self.overrides.get(name).cloned())
+                .get(name)
+                .cloned()
+                .or_else(|| overrides.get(name).cloned())
                 .or_else(|| std::env::var(name).ok())
         })
-        .expect("valid test settings")
+    }
+
+    /// Every section of this environment's configuration, with `extra` variables on top.
+    pub fn settings(&self, extra: &[(&str, String)]) -> Settings {
+        Settings::load(&self.env(extra)).expect("valid test settings")
+    }
+
+    /// What the api of this environment reads.
+    pub fn api_settings(&self, extra: &[(&str, String)]) -> ApiSettings {
+        ApiSettings::load(&self.env(extra)).expect("valid test settings")
+    }
+
+    /// What the consumers of this environment read.
+    pub fn consumers_settings(&self, extra: &[(&str, String)]) -> ConsumersSettings {
+        ConsumersSettings::load(&self.env(extra)).expect("valid test settings")
+    }
+
+    /// What a reset of this environment touches.
+    pub fn reset_settings(&self, extra: &[(&str, String)]) -> ResetSettings {
+        ResetSettings::load(&self.env(extra)).expect("valid test settings")
     }
 
     pub fn topology(&self) -> Topology {
@@ -103,7 +138,7 @@ impl TestEnv {
 
     pub async fn redis(&self) -> redis::aio::MultiplexedConnection {
         let settings = self.settings(&[]);
-        redis::Client::open(settings.redis.url.as_str())
+        redis::Client::open(settings.redis.url.expose())
             .unwrap()
             .get_multiplexed_async_connection()
             .await
@@ -140,10 +175,12 @@ impl TestEnv {
             match tokio::time::timeout_at(until, consumer.next()).await {
                 Ok(Some(delivery)) => {
                     let delivery = delivery.unwrap();
+                    let properties = &delivery.properties;
                     messages.push(Message {
-                        message_id: delivery.properties.message_id().as_ref().map(|m| m.to_string()),
-                        content_type: delivery.properties.content_type().as_ref().map(|c| c.to_string()),
-                        persistent: delivery.properties.delivery_mode() == &Some(2),
+                        message_id: properties.message_id().as_ref().map(|m| m.to_string()),
+                        kind: properties.kind().as_ref().map(|t| t.to_string()),
+                        content_type: properties.content_type().as_ref().map(|c| c.to_string()),
+                        persistent: properties.delivery_mode() == &Some(2),
                         body: serde_json::from_slice(&delivery.data)
                             .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&delivery.data).into_owned())),
                     });
@@ -172,19 +209,18 @@ impl TestEnv {
 }
 
 impl Drop for TestEnv {
-    /// Deletes this test's keys, queues, exchange, database and tables, on a thread of its
-    /// own since `Drop` cannot await.
+    /// Deletes this test's keys, queues, exchange, database, tables and topic, on a thread of
+    /// its own since `Drop` cannot await.
     fn drop(&mut self) {
-        let settings = self.settings(&[]);
-        let kafka = self.uses_kafka.get().then(|| self.settings(&self.kafka()).kafka);
+        let kafka = if self.uses_kafka.get() {
+            self.kafka()
+        } else {
+            Vec::new()
+        };
+        let settings = self.reset_settings(&kafka);
         let cleanup = std::thread::spawn(move || {
             if let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
-                runtime.block_on(async {
-                    infra::reset::remove_all(&settings).await;
-                    if let Some(kafka) = kafka {
-                        infra::kafka::delete_topic(&kafka).await.ok();
-                    }
-                });
+                runtime.block_on(consumers::reset::remove_all(&settings));
             }
         });
         cleanup.join().ok();
@@ -195,6 +231,8 @@ impl Drop for TestEnv {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Message {
     pub message_id: Option<String>,
+    /// The AMQP `type`.
+    pub kind: Option<String>,
     pub content_type: Option<String>,
     pub persistent: bool,
     pub body: Value,

@@ -8,13 +8,8 @@ use std::time::Duration;
 use infra::kafka::EventTopic;
 use serde_json::Value;
 
-use crate::env::TestEnv;
+use crate::env::{kafka_bootstrap, TestEnv};
 use crate::proxy::Proxy;
-
-/// Where the tests' Kafka-compatible broker listens.
-pub fn kafka_bootstrap() -> String {
-    std::env::var("TEST_KAFKA_BOOTSTRAP").unwrap_or_else(|_| "127.0.0.1:9092".to_owned())
-}
 
 impl TestEnv {
     /// The variables that turn the replay topic on, for [`TestEnv::settings`] and the
@@ -63,9 +58,12 @@ impl TestEnv {
         records
     }
 
-    /// Produces raw `(key, value)` records to the test's topic.
+    /// Produces raw `(event id, value)` records to the test's topic, keyed as the relay keys them.
     pub async fn produce(&self, records: &[(&str, &[u8])]) {
-        self.topic().await.produce(records.iter().copied()).await.unwrap();
+        let records = records
+            .iter()
+            .map(|(event_id, value)| (infra::contract::kafka_key(event_id), *value));
+        self.topic().await.produce(records).await.unwrap();
     }
 }
 
@@ -79,11 +77,7 @@ pub struct PrivateKafka {
 
 impl PrivateKafka {
     pub async fn start() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = crate::free_port();
         let address: SocketAddr = ([127, 0, 0, 1], port).into();
         let proxy = Proxy::start(address, true).await;
         let tansu = std::env::var("TANSU_BIN").unwrap_or_else(|_| {

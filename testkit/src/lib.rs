@@ -1,11 +1,12 @@
 //! The harness of the integration tests, on the real Redis, RabbitMQ, MySQL/MariaDB and
-//! DynamoDB Local of the machine (default ports, overridable with the programs' own
-//! variables).
+//! DynamoDB Local the programs' own variables point at (`REDIS_URL`, `AMQP_URL`, `MYSQL_URL`,
+//! `DYNAMODB_ENDPOINT`; their local defaults otherwise).
 //!
 //! Each test takes a [`TestEnv`]: its own Redis key prefix, exchange, queues, database and
 //! DynamoDB tables, deleted when it is dropped; so tests run in parallel and in any order.
-//! [`TestApp`] and [`TestConsumers`] run the programs inside the test; [`Proxy`] takes a
-//! server down for one test only.
+//! [`TestApp`] and [`TestConsumers`] run the programs inside the test; [`TestEnv::proxy`]
+//! takes a server down for one test only. Set `TEST_LOG` (e.g. `TEST_LOG=debug`) to see the
+//! programs' logs.
 
 // A failed step of a test harness should panic, with the error, right there.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
@@ -15,11 +16,22 @@ mod consumers;
 mod env;
 mod kafka;
 mod proxy;
+mod rabbit;
 mod stores;
 
 pub use app::{seat, TestApp};
 pub use consumers::TestConsumers;
-pub use env::{Message, TestEnv};
-pub use kafka::{kafka_bootstrap, PrivateKafka};
-pub use proxy::Proxy;
+pub use env::{kafka_bootstrap, Message, TestEnv};
+pub use kafka::PrivateKafka;
+pub use proxy::{Dependency, Mode, Proxy};
+pub use rabbit::PrivateRabbit;
 pub use stores::{eventually, DynamoTicket, SqlTicket};
+
+/// A TCP port nobody listens on right now, for a server of a test's own.
+pub(crate) fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}

@@ -1,5 +1,7 @@
 //! A TCP proxy that can be switched off, to take a real server "down" for one test only:
 //! switching off cuts every open connection and refuses new ones until switched on again.
+//! It can also stall: take connections and never answer, like a server that hangs.
+//! [`TestEnv::proxy`] puts one in front of a dependency where the settings say it is.
 
 use std::net::SocketAddr;
 
@@ -7,9 +9,23 @@ use tokio::io::copy_bidirectional;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
+use crate::env::{kafka_bootstrap, TestEnv};
+
 pub struct Proxy {
     address: SocketAddr,
-    up: watch::Sender<bool>,
+    mode: watch::Sender<Mode>,
+}
+
+/// What a proxy does with connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Forwards them to the target.
+    Forward,
+    /// Closes them at once, and cuts those it forwards.
+    Refuse,
+    /// Takes them and never sends or forwards a byte; they stay open, silent, until the
+    /// proxy refuses (so switching back to forwarding does not rescue a client stuck on one).
+    Stall,
 }
 
 impl Proxy {
@@ -17,32 +33,126 @@ impl Proxy {
     pub async fn start(target: SocketAddr, up: bool) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
-        let (tx, rx) = watch::channel(up);
+        let (tx, rx) = watch::channel(if up { Mode::Forward } else { Mode::Refuse });
         tokio::spawn(async move {
             while let Ok((mut inbound, _)) = listener.accept().await {
-                let mut state = rx.clone();
-                if !*state.borrow() {
-                    continue; // dropped: the client sees the connection closed at once
-                }
+                let mut mode = rx.clone();
+                let now = *mode.borrow();
                 tokio::spawn(async move {
-                    let Ok(mut outbound) = TcpStream::connect(target).await else {
-                        return;
-                    };
-                    tokio::select! {
-                        _ = copy_bidirectional(&mut inbound, &mut outbound) => {}
-                        _ = state.wait_for(|up| !*up) => {}
+                    match now {
+                        // Dropped: the client sees the connection closed at once.
+                        Mode::Refuse => {}
+                        Mode::Stall => {
+                            let _ = mode.wait_for(|m| *m == Mode::Refuse).await;
+                        }
+                        Mode::Forward => {
+                            let Ok(mut outbound) = TcpStream::connect(target).await else {
+                                return;
+                            };
+                            tokio::select! {
+                                _ = copy_bidirectional(&mut inbound, &mut outbound) => {}
+                                _ = mode.wait_for(|m| *m != Mode::Forward) => {}
+                            }
+                        }
                     }
+                    drop(inbound);
                 });
             }
         });
-        Self { address, up: tx }
+        Self { address, mode: tx }
     }
 
     pub fn port(&self) -> u16 {
         self.address.port()
     }
 
+    /// Forwards (`true`) or refuses (`false`).
     pub fn set_up(&self, up: bool) {
-        self.up.send_replace(up);
+        self.set_mode(if up { Mode::Forward } else { Mode::Refuse });
+    }
+
+    pub fn set_mode(&self, mode: Mode) {
+        self.mode.send_replace(mode);
+    }
+}
+
+/// A server a test can take down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dependency {
+    Redis,
+    Rabbitmq,
+    Mysql,
+    Dynamodb,
+    /// The tests' shared Kafka-compatible broker ([`kafka_bootstrap`]).
+    Kafka,
+}
+
+impl TestEnv {
+    /// A proxy in front of `dependency`, at the address this environment's settings give it,
+    /// initially `up` or not; and the variable that points a program of this environment at
+    /// the proxy instead (pass it in the program's `extra` settings).
+    pub async fn proxy(&self, dependency: Dependency, up: bool) -> (Proxy, (&'static str, String)) {
+        let settings = self.settings(&[]);
+        let (variable, url, default_port) = match dependency {
+            Dependency::Redis => ("REDIS_URL", settings.redis.url.expose().to_owned(), 6379),
+            Dependency::Rabbitmq => ("AMQP_URL", settings.amqp.url.expose().to_owned(), 5672),
+            Dependency::Mysql => ("MYSQL_URL", settings.mysql.url.expose().to_owned(), 3306),
+            Dependency::Dynamodb => (
+                "DYNAMODB_ENDPOINT",
+                settings.dynamodb.endpoint.expect("DYNAMODB_ENDPOINT is set"),
+                80,
+            ),
+            Dependency::Kafka => {
+                self.uses_kafka.set(true);
+                ("KAFKA_BOOTSTRAP", format!("kafka://{}", kafka_bootstrap()), 9092)
+            }
+        };
+        let (before, authority, after) = split_url(&url);
+        let authority = if authority.contains(':') {
+            authority.to_owned()
+        } else {
+            format!("{authority}:{default_port}")
+        };
+        let target = tokio::net::lookup_host(&authority)
+            .await
+            .unwrap_or_else(|e| panic!("cannot resolve {authority}: {e}"))
+            .next()
+            .unwrap_or_else(|| panic!("{authority} resolves to nothing"));
+        let proxy = Proxy::start(target, up).await;
+        let through = format!("{before}127.0.0.1:{}{after}", proxy.port());
+        let value = match dependency {
+            Dependency::Kafka => through.trim_start_matches("kafka://").to_owned(),
+            // mysql_async would otherwise switch to the server's Unix socket, around the proxy.
+            Dependency::Mysql if after.contains('?') => format!("{through}&prefer_socket=false"),
+            Dependency::Mysql => format!("{through}?prefer_socket=false"),
+            _ => through,
+        };
+        (proxy, (variable, value))
+    }
+}
+
+/// `scheme://user:pw@host:port/path?query` as (`scheme://user:pw@`, `host:port`, `/path?query`).
+fn split_url(url: &str) -> (&str, &str, &str) {
+    let start = url.find("://").map_or(0, |i| i + 3);
+    let end = url[start..].find(['/', '?']).map_or(url.len(), |i| start + i);
+    let host = url[start..end].rfind('@').map_or(start, |i| start + i + 1);
+    (&url[..host], &url[host..end], &url[end..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_url;
+
+    #[test]
+    fn urls_split_around_their_host_and_port() {
+        assert_eq!(
+            split_url("amqp://guest:guest@127.0.0.1:5672/%2f"),
+            ("amqp://guest:guest@", "127.0.0.1:5672", "/%2f")
+        );
+        assert_eq!(split_url("redis://127.0.0.1:6379"), ("redis://", "127.0.0.1:6379", ""));
+        assert_eq!(
+            split_url("mysql://root@db/test_1?x=1"),
+            ("mysql://root@", "db", "/test_1?x=1")
+        );
     }
 }

@@ -3,18 +3,15 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use infra::catalog::Price;
-use infra::ticket::{Ticket, TicketEvent};
-use lapin::options::{BasicPublishOptions, ConfirmSelectOptions, QueueDeclareOptions};
+use domain::{Price, Ticket};
+use infra::contract::TicketEvent;
+use infra::mysql::{decode_ticket, TicketRow, TICKET_COLUMNS};
+use lapin::options::{ConfirmSelectOptions, QueueDeclareOptions};
 use lapin::types::FieldTable;
-use lapin::BasicProperties;
 use mysql_async::prelude::Queryable;
 use serde_json::{json, Value};
 
 use crate::env::TestEnv;
-
-/// The columns of `ticket`, in table order.
-type SqlRow = (String, String, String, u32, String, u32, String, String);
 
 /// A row of the MySQL `ticket` table, as the JSON the API answered.
 pub type SqlTicket = Value;
@@ -22,30 +19,23 @@ pub type SqlTicket = Value;
 pub type DynamoTicket = Value;
 
 impl TestEnv {
-    /// Every row of the test database's `ticket` table (empty if the table does not exist).
+    /// Every row of the test database's `ticket` table, in ticket id order; empty while no
+    /// program of this environment has created the database yet. Any other failure panics:
+    /// a helper that read a broken query as "no tickets" would let a test pass.
     pub async fn sql_tickets(&self) -> Vec<SqlTicket> {
         let settings = self.settings(&[]);
-        let mut conn = match mysql_async::Conn::from_url(settings.mysql.url.as_str()).await {
+        let mut conn = match mysql_async::Conn::from_url(settings.mysql.url.expose()).await {
             Ok(conn) => conn,
             Err(mysql_async::Error::Server(e)) if e.code == 1049 => return Vec::new(), // no database yet
             Err(e) => panic!("{e}"),
         };
-        let rows: Result<Vec<SqlRow>, _> = conn
-            .query(
-                "SELECT ticket_id, venue_id, event_id, zone_id, row_label, col_label, CAST(price AS CHAR),
-                        DATE_FORMAT(created_on, '%Y-%m-%dT%H:%i:%s.%fZ')
-                 FROM ticket ORDER BY ticket_id",
-            )
-            .await;
+        let rows: Vec<TicketRow> = conn
+            .query(format!("SELECT {TICKET_COLUMNS} FROM ticket ORDER BY ticket_id"))
+            .await
+            .unwrap_or_else(|e| panic!("reading the test's tickets: {e}"));
         conn.disconnect().await.ok();
-        rows.unwrap_or_default()
-            .into_iter()
-            .map(|(id, venue, event, zone, row, column, price, created)| {
-                // %f is microseconds; the API answers milliseconds.
-                let created = format!("{}Z", &created[..created.len() - 4]);
-                json!({"ticketId": id, "venueId": venue, "eventId": event, "zoneId": zone, "row": row,
-                       "column": column, "price": price, "createdOn": created})
-            })
+        rows.into_iter()
+            .map(|row| serde_json::to_value(decode_ticket(row).unwrap()).unwrap())
             .collect()
     }
 
@@ -53,7 +43,7 @@ impl TestEnv {
     /// must exist: an app or consumer of this environment has started).
     pub async fn store_sql(&self, tickets: &[Ticket]) {
         let settings = self.settings(&[]);
-        let pool = mysql_async::Pool::new(settings.mysql.url.as_str());
+        let pool = mysql_async::Pool::new(settings.mysql.url.expose());
         let store = consumers::mysql::MysqlStore::new(pool.clone());
         for chunk in tickets.chunks(1000) {
             let conflicts = consumers::store::Store::write(&store, chunk).await.unwrap();
@@ -64,7 +54,7 @@ impl TestEnv {
 
     /// A connection to the test database.
     pub async fn mysql(&self) -> mysql_async::Conn {
-        mysql_async::Conn::from_url(self.settings(&[]).mysql.url.as_str())
+        mysql_async::Conn::from_url(self.settings(&[]).mysql.url.expose())
             .await
             .unwrap()
     }
@@ -113,54 +103,42 @@ impl TestEnv {
         }
     }
 
-    /// Publishes `body` to the test's exchange as the relay would, with `message_id`.
+    /// Publishes `body` to the test's exchange as the relay would, as message `message_id`.
     pub async fn publish_raw(&self, body: &[u8], message_id: &str) {
-        let settings = self.settings(&[]);
-        let connection = infra::amqp::connect(&settings.amqp, "test-publish").await.unwrap();
-        let channel = connection.create_channel().await.unwrap();
-        let properties = BasicProperties::default()
-            .with_message_id(message_id.into())
-            .with_content_type("application/json".into())
-            .with_delivery_mode(2);
-        channel
-            .basic_publish(
-                settings.amqp.exchange.as_str().into(),
-                "".into(),
-                BasicPublishOptions::default(),
-                body,
-                properties,
-            )
-            .await
-            .unwrap()
-            .await
-            .unwrap();
-        connection.close(0, "".into()).await.ok();
+        self.publish(&[(message_id.to_owned(), body.to_vec())]).await;
     }
 
     /// Publishes the events of `tickets` to the test's exchange, as the relay would.
     pub async fn publish_tickets(&self, tickets: &[Ticket]) {
+        let messages: Vec<(String, Vec<u8>)> = tickets
+            .iter()
+            .map(|t| (t.ticket_id.to_string(), TicketEvent::to_json(t).unwrap().into_bytes()))
+            .collect();
+        self.publish(&messages).await;
+    }
+
+    /// Publishes `(message id, body)` messages to the test's exchange through the contract's
+    /// one publisher, and waits until the broker has confirmed them all.
+    async fn publish(&self, messages: &[(String, Vec<u8>)]) {
         let settings = self.settings(&[]);
         let connection = infra::amqp::connect(&settings.amqp, "test-publish").await.unwrap();
         let channel = connection.create_channel().await.unwrap();
         channel.confirm_select(ConfirmSelectOptions::default()).await.unwrap();
-        for ticket in tickets {
-            let body = TicketEvent::to_json(ticket).unwrap();
-            let properties = BasicProperties::default()
-                .with_message_id(ticket.ticket_id.to_string().into())
-                .with_content_type("application/json".into())
-                .with_delivery_mode(2);
-            channel
-                .basic_publish(
-                    settings.amqp.exchange.as_str().into(),
-                    "".into(),
-                    BasicPublishOptions::default(),
-                    body.as_bytes(),
-                    properties,
-                )
-                .await
-                .unwrap();
+        let mut confirms = Vec::with_capacity(messages.len());
+        for (message_id, body) in messages {
+            confirms.push(
+                infra::amqp::publish(&channel, &settings.amqp.exchange, "", message_id, body)
+                    .await
+                    .unwrap(),
+            );
         }
-        channel.wait_for_confirms().await.unwrap();
+        for confirm in confirms {
+            let confirmation = confirm.await.unwrap();
+            assert!(
+                matches!(confirmation, lapin::Confirmation::Ack(None)),
+                "the broker did not take the message: {confirmation:?}"
+            );
+        }
         connection.close(0, "".into()).await.ok();
     }
 

@@ -11,7 +11,8 @@ use warp::http::StatusCode;
 use warp::reply::Response;
 use warp::{Filter, Rejection, Reply};
 
-use crate::routes::with_state;
+use crate::filters::with_state;
+use crate::relay::LinkHealth;
 use crate::state::AppState;
 
 /// How long one dependency check may take before it counts as down.
@@ -40,20 +41,38 @@ pub struct Check {
 }
 
 impl Check {
-    fn from_result<E: std::fmt::Display>(result: Result<Result<(), E>, tokio::time::error::Elapsed>) -> Self {
+    fn up() -> Self {
+        Self {
+            status: "up",
+            error: None,
+        }
+    }
+
+    fn down(error: String) -> Self {
+        Self {
+            status: "down",
+            error: Some(error),
+        }
+    }
+
+    /// A round trip to a store, bounded by [`CHECK_TIMEOUT`].
+    fn probe<E: std::fmt::Display>(result: Result<Result<(), E>, tokio::time::error::Elapsed>) -> Self {
         match result {
-            Ok(Ok(())) => Self {
-                status: "up",
+            Ok(Ok(())) => Self::up(),
+            Ok(Err(e)) => Self::down(e.to_string()),
+            Err(_) => Self::down(format!("no answer within {CHECK_TIMEOUT:?}")),
+        }
+    }
+
+    /// One of the relay's links, `None` when this instance has none.
+    fn link(link: Option<&LinkHealth>) -> Self {
+        match link.map(LinkHealth::status) {
+            None => Self {
+                status: "disabled",
                 error: None,
             },
-            Ok(Err(e)) => Self {
-                status: "down",
-                error: Some(e.to_string()),
-            },
-            Err(_) => Self {
-                status: "down",
-                error: Some(format!("no answer within {CHECK_TIMEOUT:?}")),
-            },
+            Some(Ok(())) => Self::up(),
+            Some(Err(error)) => Self::down(error),
         }
     }
 }
@@ -76,40 +95,12 @@ async fn ready(state: AppState) -> Response {
         conn.ping().await
     });
     let (redis, mysql) = join(redis, mysql).await;
-    let rabbitmq = match state.broker() {
-        None => Check {
-            status: "disabled",
-            error: None,
-        },
-        Some(broker) if broker.is_connected() => Check {
-            status: "up",
-            error: None,
-        },
-        Some(broker) => Check {
-            status: "down",
-            error: Some(broker.last_error()),
-        },
-    };
-    let kafka = match state.topic() {
-        None => Check {
-            status: "disabled",
-            error: None,
-        },
-        Some(topic) if topic.is_up() => Check {
-            status: "up",
-            error: None,
-        },
-        Some(topic) => Check {
-            status: "down",
-            error: Some(topic.last_error()),
-        },
-    };
     let readiness = Readiness {
         status: "ready",
-        redis: Check::from_result(redis),
-        rabbitmq,
-        mysql: Check::from_result(mysql),
-        kafka,
+        redis: Check::probe(redis),
+        rabbitmq: Check::link(state.broker()),
+        mysql: Check::probe(mysql),
+        kafka: Check::link(state.topic()),
     };
     let all_up = [&readiness.redis, &readiness.rabbitmq, &readiness.mysql]
         .iter()

@@ -7,15 +7,15 @@ pub mod request;
 pub mod seat_lock;
 
 use bytes::Bytes;
-use infra::ticket::{Ticket, TicketEvent};
+use domain::Ticket;
+use infra::contract::TicketEvent;
 use warp::http::{header, StatusCode};
 use warp::reply::Response;
 use warp::{Filter, Rejection};
 
-use crate::error::json_error;
-use crate::routes::{json_body, with_state};
+use crate::error::ApiError;
+use crate::filters::{json_body, with_state};
 use crate::state::AppState;
-use request::InvalidInput;
 use seat_lock::Outcome;
 
 /// The purchase route.
@@ -27,61 +27,9 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (Response,), Error = Rej
         .then(|body: Bytes, state: AppState| async move {
             match purchase(&state, &body).await {
                 Ok(sold) => created(sold),
-                Err(err) => err.into_response(),
+                Err(err) => err.response(),
             }
         })
-}
-
-/// Why a purchase did not happen.
-#[derive(Debug, thiserror::Error)]
-pub enum PurchaseError {
-    /// The request is malformed or names no existing seat.
-    #[error(transparent)]
-    Invalid(#[from] InvalidInput),
-    /// Someone else bought the seat first.
-    #[error("seat {row}{column} in zone {zone_id} of event {event_id} is already sold")]
-    Taken {
-        /// Event of the seat.
-        event_id: String,
-        /// Zone of the seat.
-        zone_id: u32,
-        /// Row label.
-        row: String,
-        /// Seat number.
-        column: u32,
-    },
-    /// Redis did not answer in time; nothing was sold.
-    #[error("the seat store is unavailable")]
-    Unavailable(#[source] redis::RedisError),
-    /// A fault of ours.
-    #[error(transparent)]
-    Unexpected(#[from] anyhow::Error),
-}
-
-impl PurchaseError {
-    fn into_response(self) -> Response {
-        match &self {
-            Self::Invalid(e) => json_error(e.status, e.code, &e.message, e.field),
-            Self::Taken { .. } => json_error(StatusCode::CONFLICT, "seat_taken", &self.to_string(), None),
-            Self::Unavailable(source) => {
-                tracing::warn!(error = %source, "purchase refused: Redis unavailable");
-                let mut response = json_error(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "unavailable",
-                    "tickets cannot be sold right now; nothing was charged or reserved, retry shortly",
-                    None,
-                );
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
-                response
-            }
-            Self::Unexpected(source) => {
-                tracing::error!(error = format!("{source:#}"), "purchase failed");
-                json_error(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error", None)
-            }
-        }
-    }
 }
 
 /// A sold seat: the ticket, and its JSON as answered (serialized once, also the basis of
@@ -96,7 +44,7 @@ pub struct Sold {
 
 /// Sells the seat named by `body`.
 #[tracing::instrument(level = "debug", skip_all, fields(event_id, ticket_id))]
-pub async fn purchase(state: &AppState, body: &[u8]) -> Result<Sold, PurchaseError> {
+pub async fn purchase(state: &AppState, body: &[u8]) -> Result<Sold, ApiError> {
     let request = request::parse(body)?;
     let seat = request::resolve(&request, state.catalog())?;
     let ticket = seat.issue_ticket();
@@ -105,33 +53,21 @@ pub async fn purchase(state: &AppState, body: &[u8]) -> Result<Sold, PurchaseErr
     span.record("ticket_id", tracing::field::display(ticket.ticket_id));
     let json = serde_json::to_string(&ticket).map_err(anyhow::Error::from)?;
     let event = TicketEvent::from_ticket_json(&json);
-    match state.seat_lock().sell(&seat, &ticket, &event).await {
-        Ok(Outcome::Sold) => Ok(Sold { ticket, json }),
-        Ok(Outcome::Taken) => Err(PurchaseError::Taken {
-            event_id: ticket.event_id,
-            zone_id: ticket.zone_id,
-            row: ticket.row,
-            column: ticket.column,
+    let outcome = state
+        .seat_lock()
+        .sell(&seat, &ticket, &event)
+        .await
+        .map_err(|e| ApiError::redis(e, "The seat lock script failed"))?;
+    match outcome {
+        Outcome::Sold => Ok(Sold { ticket, json }),
+        Outcome::Taken => Err(ApiError::Conflict {
+            code: "seat_taken",
+            message: format!(
+                "seat {}{} in zone {} of event {} is already sold",
+                ticket.row, ticket.column, ticket.zone_id, ticket.event_id
+            ),
         }),
-        Err(e) if is_unavailable(&e) => Err(PurchaseError::Unavailable(e)),
-        Err(e) => Err(anyhow::Error::new(e).context("The seat lock script failed").into()),
     }
-}
-
-/// Redis is down, unreachable, too slow, loading, failing over or out of memory: the
-/// client should retry later. Anything else (a script error) is a bug of ours.
-fn is_unavailable(e: &redis::RedisError) -> bool {
-    e.is_io_error()
-        || e.is_timeout()
-        || e.is_connection_dropped()
-        || e.is_connection_refusal()
-        || e.kind() == redis::ErrorKind::ClusterConnectionNotFound
-        || e.code().is_some_and(|c| {
-            matches!(
-                c,
-                "LOADING" | "BUSY" | "MASTERDOWN" | "TRYAGAIN" | "CLUSTERDOWN" | "OOM" | "READONLY"
-            )
-        })
 }
 
 fn created(sold: Sold) -> Response {

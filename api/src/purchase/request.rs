@@ -1,10 +1,11 @@
 //! Validation of a purchase request: first its shape (JSON, fields, types), then the seat
 //! against the in-memory catalog. No I/O; the first fault found is reported, naming its field.
 
-use infra::catalog::{is_valid_id, row, Catalog, Event, Venue, Zone, MAX_ID_LEN};
-use infra::ticket::Ticket;
+use domain::catalog::{is_valid_id, row, MAX_ID_LEN};
+use domain::{Catalog, Event, Ticket, Venue, Zone};
 use serde_json::{Map, Value};
-use warp::http::StatusCode;
+
+use crate::error::ApiError;
 
 /// A well-formed purchase request, not yet checked against the catalog.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,12 +53,21 @@ impl Seat<'_> {
     }
 }
 
-/// A client fault: answered with `status` and `{code, message, field}`.
+/// Which kind of client fault.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// The request is malformed: not JSON, a field missing, of the wrong type or range.
+    Malformed,
+    /// The request is well-formed but names what does not exist: a venue, an event, a seat.
+    Unknown,
+}
+
+/// A client fault, naming the field at fault.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct InvalidInput {
-    /// 400 for a malformed request, 422 for a well-formed one naming what does not exist.
-    pub status: StatusCode,
+    /// Malformed, or naming what does not exist.
+    pub fault: Fault,
     /// Stable machine-readable code.
     pub code: &'static str,
     /// The JSON field at fault, if one is.
@@ -66,10 +76,28 @@ pub struct InvalidInput {
     pub message: String,
 }
 
+impl From<InvalidInput> for ApiError {
+    fn from(e: InvalidInput) -> Self {
+        let field = e.field.map(str::to_owned);
+        match e.fault {
+            Fault::Malformed => Self::BadRequest {
+                code: e.code,
+                field,
+                message: e.message,
+            },
+            Fault::Unknown => Self::Unprocessable {
+                code: e.code,
+                field,
+                message: e.message,
+            },
+        }
+    }
+}
+
 impl InvalidInput {
     fn bad(code: &'static str, field: Option<&'static str>, message: String) -> Self {
         Self {
-            status: StatusCode::BAD_REQUEST,
+            fault: Fault::Malformed,
             code,
             field,
             message,
@@ -82,7 +110,7 @@ impl InvalidInput {
 
     fn unknown(code: &'static str, field: &'static str, message: String) -> Self {
         Self {
-            status: StatusCode::UNPROCESSABLE_ENTITY,
+            fault: Fault::Unknown,
             code,
             field: Some(field),
             message: format!("`{field}`: {message}"),
@@ -292,13 +320,13 @@ mod tests {
                 "{}",
                 String::from_utf8_lossy(&body)
             );
-            assert_eq!(err.status, StatusCode::BAD_REQUEST);
+            assert_eq!(err.fault, Fault::Malformed);
         }
     }
 
     #[test]
     fn resolves_only_seats_that_exist() {
-        let catalog = Catalog::load(None).unwrap();
+        let catalog = Catalog::builtin().unwrap();
         let seat = |v: Value| resolve(&parse(&body(v)).unwrap(), &catalog);
         let ok = seat(valid()).unwrap();
         assert_eq!((ok.zone.zone_id, ok.row, ok.column, ok.offset), (3, 2, 7, 36));
@@ -343,7 +371,7 @@ mod tests {
         for (request, code, field) in cases {
             let err = seat(request.clone()).unwrap_err();
             assert_eq!((err.code, err.field), (code, Some(field)), "{request}");
-            assert_eq!(err.status, StatusCode::UNPROCESSABLE_ENTITY);
+            assert_eq!(err.fault, Fault::Unknown);
         }
     }
 }

@@ -8,8 +8,11 @@
 -- KEYS[1] sold-seat bitmap of the zone   ARGV[1] seat offset in the zone
 -- KEYS[2] counters hash of the event     ARGV[2] remaining-seats field of the zone
 -- KEYS[3] outbox stream of the event     ARGV[3] seats in the zone
---                                        ARGV[4] ticket id
---                                        ARGV[5] ticket event (JSON)
+--                                        ARGV[4] outbox field of the ticket id
+--                                        ARGV[5] ticket id
+--                                        ARGV[6] outbox field of the event
+--                                        ARGV[7] ticket event (JSON)
+-- The outbox field names come from the event contract (infra::contract), its one spelling.
 -- Returns 1 when the seat was sold now, 0 when it was already sold.
 
 -- tonumber: the offset may come zero-padded (redis-benchmark's __rand_int__ runs this very
@@ -20,5 +23,5 @@ end
 redis.call('HSETNX', KEYS[2], ARGV[2], ARGV[3])
 redis.call('HINCRBY', KEYS[2], ARGV[2], -1)
 redis.call('HINCRBY', KEYS[2], 'sold', 1)
-redis.call('XADD', KEYS[3], '*', 'id', ARGV[4], 'e', ARGV[5])
+redis.call('XADD', KEYS[3], '*', ARGV[4], ARGV[5], ARGV[6], ARGV[7])
 return 1

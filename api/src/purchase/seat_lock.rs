@@ -1,16 +1,12 @@
 //! The Redis side of a purchase: one Lua script (`seat_lock.lua`) is the single commit point.
 
-use infra::seats::{self, EventKeys};
-use infra::ticket::Ticket;
+use domain::Ticket;
+use infra::contract::{OUTBOX_EVENT_FIELD, OUTBOX_ID_FIELD};
+use infra::redis::{remaining_field, EventKeys};
 use redis::aio::{ConnectionLike, ConnectionManager};
 use redis::Script;
 
 use super::request::Seat;
-
-/// Field of an outbox entry holding the ticket id (the AMQP message id).
-pub const OUTBOX_ID_FIELD: &str = "id";
-/// Field of an outbox entry holding the ticket event JSON.
-pub const OUTBOX_EVENT_FIELD: &str = "e";
 
 /// What the script decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,9 +52,11 @@ impl<C: ConnectionLike + Clone + Send + Sync> SeatLock<C> {
             .key(keys.counts())
             .key(keys.outbox())
             .arg(seat.offset)
-            .arg(seats::remaining_field(seat.zone.zone_id))
+            .arg(remaining_field(seat.zone.zone_id))
             .arg(seat.zone.capacity())
+            .arg(OUTBOX_ID_FIELD)
             .arg(ticket.ticket_id.to_string())
+            .arg(OUTBOX_EVENT_FIELD)
             .arg(event)
             .invoke_async(&mut self.conn.clone())
             .await?;

@@ -3,12 +3,12 @@
 //! case-insensitive substring match, which no B-tree index could serve anyway.
 
 use chrono::{DateTime, Utc};
-use infra::catalog::{Event, Price, Venue, Zone};
+use domain::{Event, Price, Venue, Zone};
 use serde::Serialize;
 
-use super::params::{encode_cursor, parse_id, Params};
-use super::tickets::Page;
-use super::{Query, QueryError};
+use super::params::{parse_id, Params};
+use super::{Page, Query};
+use crate::error::ApiError;
 use crate::state::AppState;
 
 /// Longest accepted search text.
@@ -34,7 +34,7 @@ fn view<'c>(state: &'c AppState, event: &'c Event) -> EventView<'c> {
 }
 
 /// `GET /api/v1/events?q=&type=&venueId=&from=&to=&limit=&cursor=`: sorted by date, then id.
-pub fn events(state: &AppState, query: Query) -> Result<Page<EventView<'_>>, QueryError> {
+pub fn events(state: &AppState, query: Query) -> Result<Page<EventView<'_>>, ApiError> {
     let params = Params::new(query, &["q", "type", "venueId", "from", "to", "limit", "cursor"])?;
     let text = params.text("q", MAX_QUERY_LEN)?.map(|q| q.to_lowercase());
     let kind = params.text("type", 32)?;
@@ -42,7 +42,7 @@ pub fn events(state: &AppState, query: Query) -> Result<Page<EventView<'_>>, Que
     let (from, to) = (params.instant("from", false)?, params.instant("to", true)?);
     if let (Some(from), Some(to)) = (from, to) {
         if from > to {
-            return Err(QueryError::bad("to", "must not be before `from`"));
+            return Err(ApiError::invalid_parameter("to", "must not be before `from`"));
         }
     }
     let limit = params.limit()?;
@@ -57,7 +57,7 @@ pub fn events(state: &AppState, query: Query) -> Result<Page<EventView<'_>>, Que
         .filter(|e| from.is_none_or(|f| e.date >= f) && to.is_none_or(|t| e.date <= t))
         .collect();
     matching.sort_by(|a, b| (a.date, &a.event_id).cmp(&(b.date, &b.event_id)));
-    let mut page: Vec<&Event> = matching
+    let page: Vec<&Event> = matching
         .into_iter()
         .filter(|e| {
             after
@@ -66,33 +66,24 @@ pub fn events(state: &AppState, query: Query) -> Result<Page<EventView<'_>>, Que
         })
         .take(limit + 1)
         .collect();
-    let next_cursor = if page.len() > limit {
-        page.truncate(limit);
-        page.last()
-            .map(|e| encode_cursor(&format!("{}|{}", e.date.to_rfc3339(), e.event_id)))
-    } else {
-        None
-    };
-    Ok(Page {
-        items: page.into_iter().map(|e| view(state, e)).collect(),
-        next_cursor,
-    })
+    Ok(Page::of(page, limit, |e| format!("{}|{}", e.date.to_rfc3339(), e.event_id)).map(|e| view(state, e)))
 }
 
-fn parse_event_cursor(cursor: &str) -> Result<(DateTime<Utc>, String), QueryError> {
-    let invalid = || QueryError::bad("cursor", "is not a cursor this API returned");
-    let (date, id) = cursor.split_once('|').ok_or_else(invalid)?;
-    let date = DateTime::parse_from_rfc3339(date).map_err(|_| invalid())?.to_utc();
+fn parse_event_cursor(cursor: &str) -> Result<(DateTime<Utc>, String), ApiError> {
+    let (date, id) = cursor.split_once('|').ok_or_else(ApiError::bad_cursor)?;
+    let date = DateTime::parse_from_rfc3339(date)
+        .map_err(|_| ApiError::bad_cursor())?
+        .to_utc();
     Ok((date, id.to_owned()))
 }
 
 /// `GET /api/v1/events/{eventId}`.
-pub fn event<'c>(state: &'c AppState, id: &str) -> Result<EventView<'c>, QueryError> {
+pub fn event<'c>(state: &'c AppState, id: &str) -> Result<EventView<'c>, ApiError> {
     let id = parse_id("eventId", id)?;
     let event = state
         .catalog()
         .event(&id)
-        .ok_or_else(|| QueryError::NotFound(format!("there is no event `{id}`")))?;
+        .ok_or_else(|| ApiError::NotFound(format!("there is no event `{id}`")))?;
     Ok(view(state, event))
 }
 
@@ -109,34 +100,24 @@ pub struct VenueSummary<'c> {
 }
 
 /// `GET /api/v1/venues?limit=&cursor=`, by id.
-pub fn venues(state: &AppState, query: Query) -> Result<Page<VenueSummary<'_>>, QueryError> {
+pub fn venues(state: &AppState, query: Query) -> Result<Page<VenueSummary<'_>>, ApiError> {
     let params = Params::new(query, &["limit", "cursor"])?;
     let limit = params.limit()?;
     let after = params.cursor()?;
-    let mut page: Vec<&Venue> = state
+    let page: Vec<&Venue> = state
         .catalog()
         .venues()
         .filter(|v| after.as_ref().is_none_or(|a| v.venue_id > *a))
         .take(limit + 1)
         .collect();
-    let next_cursor = if page.len() > limit {
-        page.truncate(limit);
-        page.last().map(|v| encode_cursor(&v.venue_id))
-    } else {
-        None
-    };
-    let items = page
-        .into_iter()
-        .map(|v| VenueSummary {
-            venue_id: &v.venue_id,
-            name: &v.name,
-            zone_count: v.zones.len(),
-            capacity: v.capacity(),
-            min_price: v.zones.iter().map(|z| z.ticket_price).min().unwrap_or_default(),
-            max_price: v.zones.iter().map(|z| z.ticket_price).max().unwrap_or_default(),
-        })
-        .collect();
-    Ok(Page { items, next_cursor })
+    Ok(Page::of(page, limit, |v| v.venue_id.clone()).map(|v| VenueSummary {
+        venue_id: &v.venue_id,
+        name: &v.name,
+        zone_count: v.zones.len(),
+        capacity: v.capacity(),
+        min_price: v.zones.iter().map(|z| z.ticket_price).min().unwrap_or_default(),
+        max_price: v.zones.iter().map(|z| z.ticket_price).max().unwrap_or_default(),
+    }))
 }
 
 /// A venue with every zone, its price and its shape.
@@ -158,12 +139,12 @@ pub struct ZoneView<'c> {
 }
 
 /// `GET /api/v1/venues/{venueId}`.
-pub fn venue<'c>(state: &'c AppState, id: &str) -> Result<VenueDetail<'c>, QueryError> {
+pub fn venue<'c>(state: &'c AppState, id: &str) -> Result<VenueDetail<'c>, ApiError> {
     let id = parse_id("venueId", id)?;
     let v = state
         .catalog()
         .venue(&id)
-        .ok_or_else(|| QueryError::NotFound(format!("there is no venue `{id}`")))?;
+        .ok_or_else(|| ApiError::NotFound(format!("there is no venue `{id}`")))?;
     Ok(VenueDetail {
         venue_id: &v.venue_id,
         name: &v.name,

@@ -2,6 +2,7 @@
 //! in-memory catalog, seat maps from Redis.
 
 mod catalog;
+mod page;
 pub mod params;
 mod seats;
 pub mod sql;
@@ -9,78 +10,19 @@ mod tickets;
 
 use std::collections::HashMap;
 
-use warp::http::StatusCode;
 use warp::reply::Response;
 use warp::{Filter, Rejection, Reply};
 
-use crate::error::json_error;
+use crate::error::ApiError;
+use crate::filters;
 use crate::state::AppState;
-
-/// Why a query was not answered.
-#[derive(Debug, thiserror::Error)]
-pub enum QueryError {
-    /// A parameter is malformed or out of range.
-    #[error("`{name}` {message}")]
-    BadParameter {
-        /// The parameter.
-        name: String,
-        /// What is wrong with it.
-        message: String,
-    },
-    /// The resource does not exist.
-    #[error("{0}")]
-    NotFound(String),
-    /// A store did not answer.
-    #[error("the {0} store is unavailable")]
-    Unavailable(&'static str, #[source] anyhow::Error),
-    /// A fault of ours.
-    #[error(transparent)]
-    Unexpected(#[from] anyhow::Error),
-}
-
-impl QueryError {
-    /// A bad `name` parameter.
-    pub fn bad(name: &str, message: impl Into<String>) -> Self {
-        Self::BadParameter {
-            name: name.to_owned(),
-            message: message.into(),
-        }
-    }
-
-    /// The parameter at fault, if one is.
-    pub fn parameter(&self) -> Option<&str> {
-        match self {
-            Self::BadParameter { name, .. } => Some(name),
-            _ => None,
-        }
-    }
-
-    fn into_response(self) -> Response {
-        match &self {
-            Self::BadParameter { name, .. } => json_error(
-                StatusCode::BAD_REQUEST,
-                "invalid_parameter",
-                &self.to_string(),
-                Some(name),
-            ),
-            Self::NotFound(message) => json_error(StatusCode::NOT_FOUND, "not_found", message, None),
-            Self::Unavailable(store, source) => {
-                tracing::warn!(store, error = format!("{source:#}"), "query refused: store unavailable");
-                json_error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", &self.to_string(), None)
-            }
-            Self::Unexpected(source) => {
-                tracing::error!(error = format!("{source:#}"), "query failed");
-                json_error(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error", None)
-            }
-        }
-    }
-}
+pub use page::Page;
 
 /// Answers `result` as JSON, or as the JSON error.
-fn respond<T: serde::Serialize>(result: Result<T, QueryError>) -> Response {
+fn respond<T: serde::Serialize>(result: Result<T, ApiError>) -> Response {
     match result {
         Ok(body) => warp::reply::json(&body).into_response(),
-        Err(e) => e.into_response(),
+        Err(e) => e.response(),
     }
 }
 
@@ -88,7 +30,7 @@ type Query = HashMap<String, String>;
 
 /// The query routes. Literal segments (`count`, `money`) come before `{ticketId}`.
 pub fn routes(state: AppState) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
-    let with_state = crate::routes::with_state(state);
+    let with_state = filters::with_state(state);
     let get = warp::get();
     let query = warp::query::<Query>();
     let count = warp::path!("api" / "v1" / "tickets" / "count" / String)

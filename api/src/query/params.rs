@@ -6,10 +6,10 @@ use std::collections::HashMap;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, NaiveDate, Utc};
-use infra::catalog::is_valid_id;
+use domain::catalog::is_valid_id;
 use uuid::Uuid;
 
-use super::QueryError;
+use crate::error::ApiError;
 
 /// Page size when `limit` is absent.
 pub const DEFAULT_LIMIT: usize = 50;
@@ -22,9 +22,9 @@ pub struct Params(HashMap<String, String>);
 impl Params {
     /// Rejects any parameter not in `known`, so a typo is an error instead of a silently
     /// unfiltered answer.
-    pub fn new(query: HashMap<String, String>, known: &[&str]) -> Result<Self, QueryError> {
+    pub fn new(query: HashMap<String, String>, known: &[&str]) -> Result<Self, ApiError> {
         if let Some(unknown) = query.keys().find(|k| !known.contains(&k.as_str())) {
-            return Err(QueryError::bad(
+            return Err(ApiError::invalid_parameter(
                 unknown,
                 format!("unknown parameter; this endpoint takes {}", known.join(", ")),
             ));
@@ -37,53 +37,56 @@ impl Params {
     }
 
     /// A venue or event id.
-    pub fn id(&self, name: &str) -> Result<Option<String>, QueryError> {
+    pub fn id(&self, name: &str) -> Result<Option<String>, ApiError> {
         self.get(name).map(|v| parse_id(name, v)).transpose()
     }
 
     /// A positive number.
-    pub fn positive(&self, name: &str) -> Result<Option<u32>, QueryError> {
+    pub fn positive(&self, name: &str) -> Result<Option<u32>, ApiError> {
         self.get(name)
             .map(|v| {
                 v.parse::<u32>()
                     .ok()
                     .filter(|n| *n >= 1)
-                    .ok_or_else(|| QueryError::bad(name, "must be a whole number from 1"))
+                    .ok_or_else(|| ApiError::invalid_parameter(name, "must be a whole number from 1"))
             })
             .transpose()
     }
 
     /// `limit`: 1 to [`MAX_LIMIT`], default [`DEFAULT_LIMIT`].
-    pub fn limit(&self) -> Result<usize, QueryError> {
+    pub fn limit(&self) -> Result<usize, ApiError> {
         match self.get("limit") {
             None => Ok(DEFAULT_LIMIT),
             Some(v) => v
                 .parse::<usize>()
                 .ok()
                 .filter(|n| (1..=MAX_LIMIT).contains(n))
-                .ok_or_else(|| QueryError::bad("limit", format!("must be a whole number from 1 to {MAX_LIMIT}"))),
+                .ok_or_else(|| {
+                    ApiError::invalid_parameter("limit", format!("must be a whole number from 1 to {MAX_LIMIT}"))
+                }),
         }
     }
 
     /// A string of at most `max` characters.
-    pub fn text(&self, name: &str, max: usize) -> Result<Option<String>, QueryError> {
+    pub fn text(&self, name: &str, max: usize) -> Result<Option<String>, ApiError> {
         match self.get(name) {
-            Some(v) if v.chars().count() > max => {
-                Err(QueryError::bad(name, format!("must be at most {max} characters")))
-            }
+            Some(v) if v.chars().count() > max => Err(ApiError::invalid_parameter(
+                name,
+                format!("must be at most {max} characters"),
+            )),
             other => Ok(other.map(str::to_owned)),
         }
     }
 
     /// An instant: RFC 3339 (`2027-05-01T20:00:00Z`) or a date (`2027-05-01`, meaning its
     /// start, or with `end_of_day` its end).
-    pub fn instant(&self, name: &str, end_of_day: bool) -> Result<Option<DateTime<Utc>>, QueryError> {
+    pub fn instant(&self, name: &str, end_of_day: bool) -> Result<Option<DateTime<Utc>>, ApiError> {
         let Some(v) = self.get(name) else { return Ok(None) };
         if let Ok(at) = DateTime::parse_from_rfc3339(v) {
             return Ok(Some(at.to_utc()));
         }
         let date = NaiveDate::parse_from_str(v, "%Y-%m-%d")
-            .map_err(|_| QueryError::bad(name, "must be a date (2027-05-01) or an RFC 3339 instant"))?;
+            .map_err(|_| ApiError::invalid_parameter(name, "must be a date (2027-05-01) or an RFC 3339 instant"))?;
         let time = if end_of_day {
             date.and_hms_milli_opt(23, 59, 59, 999)
         } else {
@@ -93,14 +96,14 @@ impl Params {
     }
 
     /// The opaque `cursor`, decoded.
-    pub fn cursor(&self) -> Result<Option<String>, QueryError> {
+    pub fn cursor(&self) -> Result<Option<String>, ApiError> {
         self.get("cursor")
             .map(|c| {
                 URL_SAFE_NO_PAD
                     .decode(c)
                     .ok()
                     .and_then(|bytes| String::from_utf8(bytes).ok())
-                    .ok_or_else(|| QueryError::bad("cursor", "is not a cursor this API returned"))
+                    .ok_or_else(ApiError::bad_cursor)
             })
             .transpose()
     }
@@ -112,11 +115,11 @@ pub fn encode_cursor(position: &str) -> String {
 }
 
 /// A venue or event id in a path or parameter.
-pub fn parse_id(name: &str, value: &str) -> Result<String, QueryError> {
+pub fn parse_id(name: &str, value: &str) -> Result<String, ApiError> {
     if is_valid_id(value) {
         Ok(value.to_owned())
     } else {
-        Err(QueryError::bad(
+        Err(ApiError::invalid_parameter(
             name,
             "must be 1 to 64 characters: letters, digits, '-' or '_'",
         ))
@@ -124,15 +127,15 @@ pub fn parse_id(name: &str, value: &str) -> Result<String, QueryError> {
 }
 
 /// A ticket id in a path.
-pub fn parse_ticket_id(value: &str) -> Result<Uuid, QueryError> {
-    Uuid::parse_str(value).map_err(|_| QueryError::bad("ticketId", "must be a UUID"))
+pub fn parse_ticket_id(value: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(value).map_err(|_| ApiError::invalid_parameter("ticketId", "must be a UUID"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn params(pairs: &[(&str, &str)], known: &[&str]) -> Result<Params, QueryError> {
+    fn params(pairs: &[(&str, &str)], known: &[&str]) -> Result<Params, ApiError> {
         Params::new(
             pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
             known,
@@ -142,7 +145,7 @@ mod tests {
     #[test]
     fn unknown_parameters_are_refused_by_name() {
         let err = params(&[("evnetId", "E")], &["eventId"]).err().unwrap();
-        assert_eq!(err.parameter(), Some("evnetId"));
+        assert_eq!(err.field(), Some("evnetId"));
     }
 
     #[test]

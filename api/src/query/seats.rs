@@ -6,13 +6,15 @@
 
 use std::collections::HashMap;
 
-use infra::catalog::{row, Zone};
-use infra::seats::{remaining_field, EventKeys};
+use domain::catalog::row;
+use domain::Zone;
+use infra::redis::{remaining_field, EventKeys};
 use redis::AsyncCommands;
 use serde::Serialize;
 
 use super::params::{parse_id, Params};
-use super::{Query, QueryError};
+use super::Query;
+use crate::error::ApiError;
 use crate::state::AppState;
 
 /// One row of a zone.
@@ -67,59 +69,65 @@ pub struct ZoneSeats {
 }
 
 /// The seat map of an event or one of its zones.
-pub async fn map(state: &AppState, event_id: &str, query: Query) -> Result<SeatMap, QueryError> {
+pub async fn map(state: &AppState, event_id: &str, query: Query) -> Result<SeatMap, ApiError> {
     let params = Params::new(query, &["zoneId"])?;
     let event_id = parse_id("eventId", event_id)?;
     let event = state
         .catalog()
         .event(&event_id)
-        .ok_or_else(|| QueryError::NotFound(format!("there is no event `{event_id}`")))?;
+        .ok_or_else(|| ApiError::NotFound(format!("there is no event `{event_id}`")))?;
     let venue = state
         .catalog()
         .venue(&event.venue_id)
-        .ok_or_else(|| QueryError::NotFound("no venue".into()))?;
+        .ok_or_else(|| anyhow::anyhow!("the catalog lost the venue of {}", event.event_id))?;
     let keys = EventKeys::new(state.key_prefix(), &event.event_id);
     let mut redis = state.redis();
-    let unavailable = |e: redis::RedisError| QueryError::Unavailable("redis", e.into());
+    let failed = |e| ApiError::redis(e, "Failed to read the seat map");
     match params.positive("zoneId")? {
         Some(zone_id) => {
             let zone = venue.zone(zone_id).ok_or_else(|| {
-                QueryError::bad("zoneId", format!("venue `{}` has no zone {zone_id}", venue.venue_id))
+                ApiError::invalid_parameter("zoneId", format!("venue `{}` has no zone {zone_id}", venue.venue_id))
             })?;
-            let bitmap: Vec<u8> = redis.get(keys.seats(zone_id)).await.map_err(unavailable)?;
+            let bitmap: Vec<u8> = redis.get(keys.seats(zone_id)).await.map_err(failed)?;
             let rows = rows(zone, &bitmap);
             let sold = rows.iter().flat_map(|r| &r.sold).filter(|s| **s).count() as u64;
             Ok(SeatMap::Zone {
                 event_id,
                 zone_id,
                 sold,
-                remaining: zone.capacity() - sold,
+                remaining: zone.remaining(sold),
                 rows,
             })
         }
         None => {
-            let counts: HashMap<String, u64> = redis.hgetall(keys.counts()).await.map_err(unavailable)?;
-            let zones: Vec<ZoneSeats> = venue
-                .zones
-                .iter()
-                .map(|z| {
-                    let remaining = counts.get(&remaining_field(z.zone_id)).copied().unwrap_or(z.capacity());
-                    ZoneSeats {
-                        zone_id: z.zone_id,
-                        capacity: z.capacity(),
-                        sold: z.capacity() - remaining,
-                        remaining,
-                    }
-                })
-                .collect();
+            let counts: HashMap<String, i64> = redis.hgetall(keys.counts()).await.map_err(failed)?;
+            let zones: Vec<ZoneSeats> = venue.zones.iter().map(|z| zone_seats(z, &counts)).collect();
             let sold = zones.iter().map(|z| z.sold).sum();
             Ok(SeatMap::Event {
                 event_id,
                 sold,
-                remaining: venue.capacity() - sold,
+                remaining: venue.remaining(sold),
                 zones,
             })
         }
+    }
+}
+
+/// A zone's counts from the event's counters hash, whose `remaining:<zone>` the seat lock
+/// starts at the zone's capacity on its first sale. The counter is read back into a sold
+/// count with the catalog's one rule ([`Zone::remaining`]): a counter that disagrees with
+/// a catalog changed under an existing key prefix (a negative counter, or more remaining
+/// than the zone holds) never wraps or panics.
+fn zone_seats(zone: &Zone, counts: &HashMap<String, i64>) -> ZoneSeats {
+    let capacity = zone.capacity();
+    let sold = counts.get(&remaining_field(zone.zone_id)).map_or(0, |remaining| {
+        capacity.saturating_sub(u64::try_from(*remaining).unwrap_or(0))
+    });
+    ZoneSeats {
+        zone_id: zone.zone_id,
+        capacity,
+        sold,
+        remaining: zone.remaining(sold),
     }
 }
 
@@ -142,9 +150,28 @@ fn rows(zone: &Zone, bitmap: &[u8]) -> Vec<Row> {
 
 #[cfg(test)]
 mod tests {
-    use infra::catalog::Price;
+    use domain::Price;
 
     use super::*;
+
+    #[test]
+    fn counters_that_disagree_with_the_catalog_never_wrap() {
+        let zone = Zone {
+            zone_id: 1,
+            ticket_price: Price::default(),
+            row_count: 2,
+            col_count: 5,
+        };
+        let counts = |remaining: i64| HashMap::from([(remaining_field(1), remaining)]);
+        let seats = |c: &HashMap<String, i64>| {
+            let z = zone_seats(&zone, c);
+            (z.sold, z.remaining)
+        };
+        assert_eq!(seats(&HashMap::new()), (0, 10), "nothing sold yet");
+        assert_eq!(seats(&counts(7)), (3, 7));
+        assert_eq!(seats(&counts(12)), (0, 10), "more remaining than the zone holds");
+        assert_eq!(seats(&counts(-4)), (10, 0), "oversold against a shrunk zone");
+    }
 
     #[test]
     fn bitmaps_decode_most_significant_bit_first() {

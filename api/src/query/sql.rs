@@ -1,9 +1,7 @@
 //! Every SQL statement of the read path, in one place so a test can `EXPLAIN` each one and
 //! check it is served by an index (see `api/tests/api/query.rs`).
 
-/// The columns of a ticket, in the order [`super::tickets`] reads them.
-pub const TICKET_COLUMNS: &str = "ticket_id, venue_id, event_id, zone_id, row_label, col_label, \
-     CAST(price AS CHAR), DATE_FORMAT(created_on, '%Y-%m-%d %H:%i:%s.%f')";
+use infra::mysql::TICKET_COLUMNS;
 
 /// One ticket by id: the primary key.
 pub fn ticket_by_id() -> String {

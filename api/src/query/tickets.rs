@@ -3,52 +3,37 @@
 use std::collections::BTreeMap;
 
 use anyhow::Context;
-use chrono::NaiveDateTime;
-use infra::catalog::{Event, Price, Venue};
-use infra::ticket::Ticket;
+use domain::{Event, Price, Ticket, Venue};
+use infra::mysql::{decode_ticket, TicketRow};
 use mysql_async::prelude::Queryable;
 use mysql_async::Value;
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::params::{encode_cursor, parse_id, parse_ticket_id, Params};
+use super::params::{parse_id, parse_ticket_id, Params};
 use super::sql::{self, TicketFilter};
-use super::{Query, QueryError};
+use super::{Page, Query};
+use crate::error::ApiError;
 use crate::state::AppState;
 
-type Row = (String, String, String, u32, String, u32, String, String);
-
 /// `GET /api/v1/tickets/{ticketId}`.
-pub async fn one(state: &AppState, id: &str) -> Result<Ticket, QueryError> {
+pub async fn one(state: &AppState, id: &str) -> Result<Ticket, ApiError> {
     let id = parse_ticket_id(id)?;
     let rows = fetch(state, sql::ticket_by_id(), vec![Value::from(id.to_string())]).await?;
     rows.into_iter()
         .next()
-        .ok_or_else(|| QueryError::NotFound(format!("there is no ticket {id}")))
-}
-
-/// A page of tickets and where the next one starts.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Page<T> {
-    /// The items, in a stable order.
-    pub items: Vec<T>,
-    /// Pass as `cursor` for the next page; absent on the last page.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_cursor: Option<String>,
+        .ok_or_else(|| ApiError::NotFound(format!("there is no ticket {id}")))
 }
 
 /// `GET /api/v1/tickets?eventId=&venueId=&zoneId=&limit=&cursor=`: keyset pagination in
 /// ticket id order (sale order), so a walk returns each ticket once even while others
 /// are being added.
-pub async fn list(state: &AppState, query: Query) -> Result<Page<Ticket>, QueryError> {
+pub async fn list(state: &AppState, query: Query) -> Result<Page<Ticket>, ApiError> {
     let params = Params::new(query, &["eventId", "venueId", "zoneId", "limit", "cursor"])?;
     let (event, venue, zone) = (params.id("eventId")?, params.id("venueId")?, params.positive("zoneId")?);
     let limit = params.limit()?;
     let after = match params.cursor()? {
-        Some(c) => Uuid::parse_str(&c)
-            .map_err(|_| QueryError::bad("cursor", "is not a cursor this API returned"))?
-            .to_string(),
+        Some(c) => Uuid::parse_str(&c).map_err(|_| ApiError::bad_cursor())?.to_string(),
         None => String::new(),
     };
     let (filter, mut binds): (_, Vec<Value>) = match (event, venue, zone) {
@@ -56,10 +41,7 @@ pub async fn list(state: &AppState, query: Query) -> Result<Page<Ticket>, QueryE
             if let Some(venue) = venue {
                 let at_venue = state.catalog().event(&event).is_some_and(|e| e.venue_id == venue);
                 if !at_venue {
-                    return Ok(Page {
-                        items: Vec::new(),
-                        next_cursor: None,
-                    });
+                    return Ok(Page::empty());
                 }
             }
             match zone {
@@ -68,7 +50,7 @@ pub async fn list(state: &AppState, query: Query) -> Result<Page<Ticket>, QueryE
             }
         }
         (None, _, Some(_)) => {
-            return Err(QueryError::bad(
+            return Err(ApiError::invalid_parameter(
                 "zoneId",
                 "needs `eventId`: zones belong to an event's venue",
             ))
@@ -78,14 +60,8 @@ pub async fn list(state: &AppState, query: Query) -> Result<Page<Ticket>, QueryE
     };
     binds.push(after.into());
     binds.push((limit as u64 + 1).into());
-    let mut items = fetch(state, sql::ticket_page(filter), binds).await?;
-    let next_cursor = if items.len() > limit {
-        items.truncate(limit);
-        items.last().map(|t| encode_cursor(&t.ticket_id.to_string()))
-    } else {
-        None
-    };
-    Ok(Page { items, next_cursor })
+    let items = fetch(state, sql::ticket_page(filter), binds).await?;
+    Ok(Page::of(items, limit, |t| t.ticket_id.to_string()))
 }
 
 /// Sold, capacity and remaining seats of one zone.
@@ -111,7 +87,7 @@ pub struct Count {
 }
 
 /// `GET /api/v1/tickets/count/{eventId}`: tickets stored in the read model, per zone.
-pub async fn count(state: &AppState, event_id: &str) -> Result<Count, QueryError> {
+pub async fn count(state: &AppState, event_id: &str) -> Result<Count, ApiError> {
     let (event, venue) = event_and_venue(state, None, event_id)?;
     let sales = sales_by_zone(state, event).await?;
     let zones: Vec<ZoneCount> = venue
@@ -123,17 +99,17 @@ pub async fn count(state: &AppState, event_id: &str) -> Result<Count, QueryError
                 zone_id: z.zone_id,
                 sold,
                 capacity: z.capacity(),
-                remaining: z.capacity().saturating_sub(sold),
+                remaining: z.remaining(sold),
             }
         })
         .collect();
-    let (sold, capacity) = zones.iter().fold((0, 0), |(s, c), z| (s + z.sold, c + z.capacity));
+    let sold = zones.iter().map(|z| z.sold).sum();
     Ok(Count {
         event_id: event.event_id.clone(),
         venue_id: venue.venue_id.clone(),
         sold,
-        capacity,
-        remaining: capacity - sold.min(capacity),
+        capacity: venue.capacity(),
+        remaining: venue.remaining(sold),
         zones,
     })
 }
@@ -160,7 +136,7 @@ pub struct Revenue {
 }
 
 /// `GET /api/v1/tickets/money/{venueId}/{eventId}`.
-pub async fn money(state: &AppState, venue_id: &str, event_id: &str) -> Result<Revenue, QueryError> {
+pub async fn money(state: &AppState, venue_id: &str, event_id: &str) -> Result<Revenue, ApiError> {
     let (event, venue) = event_and_venue(state, Some(venue_id), event_id)?;
     let sales = sales_by_zone(state, event).await?;
     let zones: Vec<ZoneRevenue> = sales
@@ -182,12 +158,12 @@ fn event_and_venue<'c>(
     state: &'c AppState,
     venue_id: Option<&str>,
     event_id: &str,
-) -> Result<(&'c Event, &'c Venue), QueryError> {
+) -> Result<(&'c Event, &'c Venue), ApiError> {
     let event_id = parse_id("eventId", event_id)?;
     if let Some(venue_id) = venue_id {
         let venue_id = parse_id("venueId", venue_id)?;
         if state.catalog().venue(&venue_id).is_none() {
-            return Err(QueryError::NotFound(format!("there is no venue `{venue_id}`")));
+            return Err(ApiError::NotFound(format!("there is no venue `{venue_id}`")));
         }
     }
     let event = state
@@ -195,7 +171,7 @@ fn event_and_venue<'c>(
         .event(&event_id)
         .filter(|e| venue_id.is_none_or(|v| e.venue_id == v))
         .ok_or_else(|| {
-            QueryError::NotFound(format!(
+            ApiError::NotFound(format!(
                 "there is no event `{event_id}`{}",
                 venue_id.map(|v| format!(" at `{v}`")).unwrap_or_default()
             ))
@@ -208,12 +184,12 @@ fn event_and_venue<'c>(
 }
 
 /// Sold tickets and revenue per zone.
-async fn sales_by_zone(state: &AppState, event: &Event) -> Result<BTreeMap<u32, (u64, Price)>, QueryError> {
+async fn sales_by_zone(state: &AppState, event: &Event) -> Result<BTreeMap<u32, (u64, Price)>, ApiError> {
     let mut conn = connection(state).await?;
     let rows: Vec<(u32, u64, String)> = conn
         .exec(sql::SALES_BY_ZONE, (event.event_id.as_str(),))
         .await
-        .map_err(|e| QueryError::Unavailable("mysql", e.into()))?;
+        .map_err(|e| ApiError::mysql(e, "Failed to sum the sales per zone"))?;
     rows.into_iter()
         .map(|(zone, sold, revenue)| {
             let revenue = revenue
@@ -224,36 +200,20 @@ async fn sales_by_zone(state: &AppState, event: &Event) -> Result<BTreeMap<u32, 
         .collect()
 }
 
-async fn connection(state: &AppState) -> Result<mysql_async::Conn, QueryError> {
+async fn connection(state: &AppState) -> Result<mysql_async::Conn, ApiError> {
     state
         .mysql()
         .get_conn()
         .await
-        .map_err(|e| QueryError::Unavailable("mysql", e.into()))
+        .map_err(|e| ApiError::mysql(e, "Failed to get a MySQL connection"))
 }
 
-async fn fetch(state: &AppState, statement: String, binds: Vec<Value>) -> Result<Vec<Ticket>, QueryError> {
+async fn fetch(state: &AppState, statement: String, binds: Vec<Value>) -> Result<Vec<Ticket>, ApiError> {
     let mut conn = connection(state).await?;
-    let rows: Vec<Row> = conn
+    let rows: Vec<TicketRow> = conn
         .exec(statement, binds)
         .await
-        .map_err(|e| QueryError::Unavailable("mysql", e.into()))?;
-    rows.into_iter()
-        .map(ticket)
-        .collect::<anyhow::Result<_>>()
-        .map_err(QueryError::from)
-}
-
-fn ticket((id, venue_id, event_id, zone_id, row, column, price, created): Row) -> anyhow::Result<Ticket> {
-    let created = NaiveDateTime::parse_from_str(&created, "%Y-%m-%d %H:%M:%S%.f").context("created_on")?;
-    Ok(Ticket {
-        ticket_id: Uuid::parse_str(&id).context("ticket_id")?,
-        venue_id,
-        event_id,
-        zone_id,
-        row,
-        column,
-        price: price.parse().context("price")?,
-        created_on: created.and_utc(),
-    })
+        .map_err(|e| ApiError::mysql(e, "Failed to read tickets"))?;
+    let tickets = rows.into_iter().map(decode_ticket).collect::<anyhow::Result<_>>()?;
+    Ok(tickets)
 }

@@ -7,7 +7,9 @@
 //!    entries other relays left pending for longer than `RELAY_CLAIM_IDLE_MS` (a crashed
 //!    instance), then new entries as they arrive, re-checking for stale ones every
 //!    `RELAY_CLAIM_IDLE_MS`;
-//! 2. each batch is published with confirms and, when a replay topic is configured
+//! 2. what one read returns (Redis counts `RELAY_BATCH_SIZE` per stream, so one read over
+//!    many events may return more) is delivered in batches of at most `RELAY_BATCH_SIZE`:
+//!    each batch is published with confirms and, when a replay topic is configured
 //!    (`KAFKA_BOOTSTRAP`), produced to it; only after every confirm and the topic's
 //!    acknowledgement is it acknowledged and deleted from the stream;
 //! 3. when the broker, Kafka or Redis fails, it backs off and retries the step that failed:
@@ -19,6 +21,7 @@
 //! A crash between publish and acknowledgement publishes that batch again later: delivery is
 //! at least once, and the duplicate carries the same message id (the ticket id).
 
+mod link;
 pub mod outbox;
 pub mod publisher;
 mod thread;
@@ -26,17 +29,18 @@ pub mod topic;
 
 use std::time::Duration;
 
-use infra::config::{RelaySettings, Settings};
+use infra::config::RelaySettings;
 use infra::retry::backoff;
-use infra::seats::EventKeys;
 use infra::shutdown::Stop;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
+use crate::config::ApiSettings;
+pub use link::LinkHealth;
 pub use outbox::{Cursor, Entry, Outbox};
-pub use publisher::{BrokerHealth, PublishError, Publisher};
+pub use publisher::{PublishError, Publisher};
 pub use thread::RelayThread;
-pub use topic::{TopicHealth, TopicProducer};
+pub use topic::TopicProducer;
 
 /// Shortest wait before retrying a failed step.
 const BACKOFF_MIN: Duration = Duration::from_millis(50);
@@ -60,19 +64,16 @@ enum Phase {
 impl Relay {
     /// A relay for the outbox streams of `event_ids`. Connects to Redis now and to the
     /// broker lazily, so the api starts (and sells) while the broker is down.
-    pub async fn connect<'a>(
-        settings: &Settings,
-        event_ids: impl Iterator<Item = &'a str>,
-        health: BrokerHealth,
-        topic_health: TopicHealth,
+    pub async fn connect(
+        settings: &ApiSettings,
+        event_ids: Vec<String>,
+        health: LinkHealth,
+        topic_health: LinkHealth,
     ) -> anyhow::Result<Self> {
-        let streams = event_ids
-            .map(|id| EventKeys::new(&settings.redis.key_prefix, id).outbox())
-            .collect();
         let outbox = Outbox::connect(
             &settings.redis,
             settings.relay.block,
-            streams,
+            event_ids,
             settings.relay.consumer.clone(),
         )
         .await?;
@@ -132,8 +133,8 @@ impl Relay {
                         topic.reconnect_when_idle().await;
                     }
                 }
-                Ok(batch) => {
-                    self.deliver(&batch, &mut stop).await;
+                Ok(entries) => {
+                    self.deliver_all(&entries, &mut stop).await;
                     retry = backoff(BACKOFF_MIN, self.settings.backoff_max);
                 }
                 Err(e) => {
@@ -173,6 +174,16 @@ impl Relay {
                 Ok(Vec::new())
             }
             Phase::New { .. } => self.outbox.read(Cursor::New, count, Some(self.settings.block)).await,
+        }
+    }
+
+    /// Delivers what one read returned, in batches of at most `RELAY_BATCH_SIZE`.
+    async fn deliver_all(&mut self, entries: &[Entry], stop: &mut Stop) {
+        for batch in entries.chunks(self.settings.batch_size) {
+            if stop.expired() {
+                return;
+            }
+            self.deliver(batch, stop).await;
         }
     }
 
@@ -229,8 +240,8 @@ impl Relay {
                     return;
                 }
                 match self.outbox.read(cursor, count, None).await {
-                    Ok(batch) if batch.is_empty() => break,
-                    Ok(batch) => self.deliver(&batch, stop).await,
+                    Ok(entries) if entries.is_empty() => break,
+                    Ok(entries) => self.deliver_all(&entries, stop).await,
                     Err(e) => {
                         tracing::warn!(error = %e, "outbox unreadable during shutdown; entries stay for the next run");
                         return;

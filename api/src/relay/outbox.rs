@@ -8,12 +8,11 @@
 use std::time::Duration;
 
 use infra::config::RedisSettings;
-use infra::seats;
+use infra::contract::{OUTBOX_EVENT_FIELD, OUTBOX_ID_FIELD};
+use infra::redis::EventKeys;
 use redis::aio::ConnectionManager;
 use redis::streams::{StreamAutoClaimOptions, StreamAutoClaimReply, StreamId, StreamReadOptions, StreamReadReply};
 use redis::{AsyncCommands, RedisResult};
-
-use crate::purchase::seat_lock::{OUTBOX_EVENT_FIELD, OUTBOX_ID_FIELD};
 
 /// The consumer group all relays share.
 pub const GROUP: &str = "relay";
@@ -21,6 +20,8 @@ pub const GROUP: &str = "relay";
 /// One ticket event waiting to be published.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
+    /// The event (the sale, not the message) whose outbox it came from.
+    pub event_id: String,
     /// The stream it came from.
     pub stream: String,
     /// Its stream entry id.
@@ -43,27 +44,35 @@ pub enum Cursor {
 /// The outbox streams of every event, seen by one relay consumer.
 pub struct Outbox {
     conn: ConnectionManager,
+    /// The stream keys, and at the same index the event of each.
     streams: Vec<String>,
+    events: Vec<String>,
     consumer: String,
 }
 
 impl Outbox {
     /// An outbox reader on its own connection (a blocking read holds its connection), for
-    /// `streams` as `consumer`. `block` is the longest blocking read it will issue.
+    /// the outbox streams of `event_ids` as `consumer`. `block` is the longest blocking read
+    /// it will issue.
     pub async fn connect(
         settings: &RedisSettings,
         block: Duration,
-        streams: Vec<String>,
+        event_ids: Vec<String>,
         consumer: String,
     ) -> RedisResult<Self> {
+        let streams = event_ids
+            .iter()
+            .map(|id| EventKeys::new(&settings.key_prefix, id).outbox())
+            .collect();
         let settings = RedisSettings {
             timeout: settings.timeout + block,
             ..settings.clone()
         };
-        let conn = seats::connect(&settings).await?;
+        let conn = infra::redis::connect(&settings).await?;
         Ok(Self {
             conn,
             streams,
+            events: event_ids,
             consumer,
         })
     }
@@ -81,7 +90,8 @@ impl Outbox {
         Ok(())
     }
 
-    /// Reads up to `count` entries per stream, waiting up to `block` for new ones.
+    /// Reads up to `count` entries per stream (Redis applies `COUNT` to each stream), waiting
+    /// up to `block` for new ones.
     pub async fn read(&mut self, cursor: Cursor, count: usize, block: Option<Duration>) -> RedisResult<Vec<Entry>> {
         let mut options = StreamReadOptions::default().group(GROUP, &self.consumer).count(count);
         if let Some(block) = block {
@@ -139,8 +149,14 @@ impl Outbox {
     async fn entries(&mut self, raw: Vec<(String, StreamId)>) -> RedisResult<Vec<Entry>> {
         let mut entries = Vec::with_capacity(raw.len());
         for (stream, id) in raw {
-            match (id.get::<String>(OUTBOX_ID_FIELD), id.get::<Vec<u8>>(OUTBOX_EVENT_FIELD)) {
-                (Some(message_id), Some(payload)) => entries.push(Entry {
+            let event_id = self.streams.iter().position(|s| *s == stream).map(|i| &self.events[i]);
+            match (
+                event_id,
+                id.get::<String>(OUTBOX_ID_FIELD),
+                id.get::<Vec<u8>>(OUTBOX_EVENT_FIELD),
+            ) {
+                (Some(event_id), Some(message_id), Some(payload)) => entries.push(Entry {
+                    event_id: event_id.clone(),
                     stream,
                     id: id.id,
                     message_id,

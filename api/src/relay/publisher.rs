@@ -5,18 +5,14 @@
 //! connection error fails the whole batch, which the relay then publishes again; consumers
 //! are idempotent on the message id, so a message confirmed twice is harmless.
 
-use std::sync::{Arc, Mutex};
-
 use infra::amqp::{self, Topology};
 use infra::config::AmqpSettings;
-use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
+use lapin::options::ConfirmSelectOptions;
 use lapin::Confirmation;
-use lapin::{BasicProperties, Channel, ChannelStatus, Connection};
+use lapin::{Channel, Connection};
 
+use super::link::LinkHealth;
 use super::outbox::Entry;
-
-/// AMQP `type` of a ticket event.
-pub const MESSAGE_TYPE: &str = "ticket.created";
 
 /// Why a batch was not confirmed.
 #[derive(Debug, thiserror::Error)]
@@ -27,6 +23,9 @@ pub enum PublishError {
     /// The connection failed during the batch.
     #[error("publishing failed: {0}")]
     Publish(#[source] lapin::Error),
+    /// The broker did not answer within `AMQP_TIMEOUT_MS`: counted as down.
+    #[error("the broker did not answer in time (AMQP_TIMEOUT_MS)")]
+    TimedOut,
     /// The broker refused to take responsibility for a message.
     #[error("the broker nacked message {message_id}")]
     Nacked {
@@ -43,48 +42,6 @@ pub enum PublishError {
     },
 }
 
-/// Whether the relay's broker connection is up, shared with the readiness check. It follows
-/// the live channel, so a connection lost while idle shows at once.
-#[derive(Clone, Default)]
-pub struct BrokerHealth(Arc<Mutex<HealthState>>);
-
-#[derive(Default)]
-struct HealthState {
-    channel: Option<ChannelStatus>,
-    last_error: String,
-}
-
-impl BrokerHealth {
-    /// True while the relay holds an open channel.
-    pub fn is_connected(&self) -> bool {
-        self.0
-            .lock()
-            .is_ok_and(|s| s.channel.as_ref().is_some_and(ChannelStatus::connected))
-    }
-
-    /// The last connection problem, for the readiness answer.
-    pub fn last_error(&self) -> String {
-        match self.0.lock() {
-            Ok(s) if s.last_error.is_empty() => "not connected yet".to_owned(),
-            Ok(s) => s.last_error.clone(),
-            Err(_) => String::new(),
-        }
-    }
-
-    fn up(&self, channel: &Channel) {
-        if let Ok(mut s) = self.0.lock() {
-            s.channel = Some(channel.status().clone());
-        }
-    }
-
-    fn down(&self, error: &dyn std::fmt::Display) {
-        if let Ok(mut s) = self.0.lock() {
-            s.channel = None;
-            s.last_error = error.to_string();
-        }
-    }
-}
-
 struct Link {
     // Kept so the connection lives as long as its channel.
     _connection: Connection,
@@ -97,12 +54,12 @@ pub struct Publisher {
     settings: AmqpSettings,
     topology: Topology,
     link: Option<Link>,
-    health: BrokerHealth,
+    health: LinkHealth,
 }
 
 impl Publisher {
     /// A publisher to the exchange of `settings`; it connects on the first batch.
-    pub fn new(settings: AmqpSettings, health: BrokerHealth) -> Self {
+    pub fn new(settings: AmqpSettings, health: LinkHealth) -> Self {
         let topology = Topology::new(&settings);
         Self {
             settings,
@@ -120,7 +77,12 @@ impl Publisher {
     /// Publishes `entries` and waits for all their confirms.
     pub async fn publish(&mut self, entries: &[Entry]) -> Result<(), PublishError> {
         let channel = self.channel().await?.clone();
-        let result = publish_confirmed(&channel, &self.topology.exchange, entries).await;
+        let result = tokio::time::timeout(
+            self.settings.timeout,
+            publish_confirmed(&channel, &self.topology.exchange, entries),
+        )
+        .await
+        .unwrap_or(Err(PublishError::TimedOut));
         if let Err(e) = &result {
             // Whatever went wrong, start over on a fresh connection with the topology
             // declared again (an unroutable message means a queue went missing).
@@ -134,14 +96,18 @@ impl Publisher {
         let usable = self.link.as_ref().is_some_and(|l| l.channel.status().connected());
         if !usable {
             self.link = None;
-            match self.open().await {
+            let opened = tokio::time::timeout(self.settings.timeout, self.open())
+                .await
+                .unwrap_or_else(|_| Err(PublishError::TimedOut));
+            match opened {
                 Ok(link) => {
-                    self.health.up(&link.channel);
+                    let status = link.channel.status().clone();
+                    self.health.up_while(move || status.connected());
                     self.link = Some(link);
                 }
                 Err(e) => {
                     self.health.down(&e);
-                    return Err(PublishError::Connect(e));
+                    return Err(e);
                 }
             }
         }
@@ -150,11 +116,15 @@ impl Publisher {
         self.link.as_ref().map(|l| &l.channel).ok_or_else(closed)
     }
 
-    async fn open(&self) -> lapin::Result<Link> {
-        let connection = amqp::connect(&self.settings, "ticketing-api-relay").await?;
-        let channel = connection.create_channel().await?;
-        channel.confirm_select(ConfirmSelectOptions::default()).await?;
-        self.topology.declare(&channel).await?;
+    async fn open(&self) -> Result<Link, PublishError> {
+        let open = async {
+            let connection = amqp::connect(&self.settings, "ticketing-api-relay").await?;
+            let channel = connection.create_channel().await?;
+            channel.confirm_select(ConfirmSelectOptions::default()).await?;
+            self.topology.declare(&channel).await?;
+            lapin::Result::Ok((connection, channel))
+        };
+        let (connection, channel) = open.await.map_err(PublishError::Connect)?;
         tracing::info!(exchange = self.topology.exchange, "relay connected to the broker");
         Ok(Link {
             _connection: connection,
@@ -164,19 +134,9 @@ impl Publisher {
 }
 
 async fn publish_confirmed(channel: &Channel, exchange: &str, entries: &[Entry]) -> Result<(), PublishError> {
-    let mandatory = BasicPublishOptions {
-        mandatory: true,
-        ..Default::default()
-    };
     let mut confirms = Vec::with_capacity(entries.len());
     for entry in entries {
-        let properties = BasicProperties::default()
-            .with_message_id(entry.message_id.as_str().into())
-            .with_content_type("application/json".into())
-            .with_type(MESSAGE_TYPE.into())
-            .with_delivery_mode(2);
-        let confirm = channel
-            .basic_publish(exchange.into(), "".into(), mandatory, &entry.payload, properties)
+        let confirm = amqp::publish(channel, exchange, "", &entry.message_id, &entry.payload)
             .await
             .map_err(PublishError::Publish)?;
         confirms.push((entry, confirm));

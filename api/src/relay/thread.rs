@@ -9,11 +9,11 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use infra::config::Settings;
 use thread_priority::{set_current_thread_priority, ThreadPriority, ThreadPriorityValue};
 use tokio::sync::{oneshot, watch};
 
-use super::{BrokerHealth, Relay, TopicHealth};
+use super::{LinkHealth, Relay};
+use crate::config::ApiSettings;
 
 /// `Crossplatform(22)` is niceness 10 under the normal Linux scheduler.
 const PRIORITY: u8 = 22;
@@ -28,10 +28,10 @@ impl RelayThread {
     /// consumer groups created before this returns; it runs until `stop` turns true, then
     /// flushes for at most `grace`.
     pub async fn start(
-        settings: Settings,
+        settings: ApiSettings,
         event_ids: Vec<String>,
-        health: BrokerHealth,
-        topic_health: TopicHealth,
+        health: LinkHealth,
+        topic_health: LinkHealth,
         stop: watch::Receiver<bool>,
         grace: Duration,
     ) -> anyhow::Result<Self> {
@@ -47,8 +47,7 @@ impl RelayThread {
             };
             runtime.block_on(async move {
                 let connected = async {
-                    let ids = event_ids.iter().map(String::as_str);
-                    let mut relay = Relay::connect(&settings, ids, health, topic_health)
+                    let mut relay = Relay::connect(&settings, event_ids, health, topic_health)
                         .await
                         .context("Failed to connect the relay to Redis")?;
                     relay

@@ -5,55 +5,21 @@
 //! the relay is idle and Kafka is unreachable it tries again at most every
 //! `RELAY_BACKOFF_MAX_MS`, so the readiness answer follows Kafka without waiting for a sale.
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use infra::config::KafkaSettings;
+use infra::contract;
 use infra::kafka::EventTopic;
-use infra::seats::EventKeys;
 use tokio::time::Instant;
 
+use super::link::LinkHealth;
 use super::Entry;
-
-/// The producer's last known state, shared with the readiness check: the error of its last
-/// attempt, or none when that attempt succeeded.
-#[derive(Clone)]
-pub struct TopicHealth(Arc<Mutex<Option<String>>>);
-
-impl Default for TopicHealth {
-    /// Not connected yet.
-    fn default() -> Self {
-        Self(Arc::new(Mutex::new(Some("not connected yet".to_owned()))))
-    }
-}
-
-impl TopicHealth {
-    /// True once the producer has connected, until an attempt fails.
-    pub fn is_up(&self) -> bool {
-        self.0.lock().is_ok_and(|error| error.is_none())
-    }
-
-    /// Why the last attempt failed.
-    pub fn last_error(&self) -> String {
-        match self.0.lock() {
-            Ok(error) => error.clone().unwrap_or_default(),
-            Err(_) => "unknown".to_owned(),
-        }
-    }
-
-    /// The outcome of an attempt: its error, or none.
-    fn record(&self, failed: Option<&anyhow::Error>) {
-        if let Ok(mut error) = self.0.lock() {
-            *error = failed.map(|e| format!("{e:#}"));
-        }
-    }
-}
 
 /// Produces outbox entries to the event topic, keyed by event id.
 pub struct TopicProducer {
     settings: KafkaSettings,
     topic: Option<EventTopic>,
-    health: TopicHealth,
+    health: LinkHealth,
     next_idle_attempt: Instant,
     idle_retry: Duration,
 }
@@ -61,7 +27,7 @@ pub struct TopicProducer {
 impl TopicProducer {
     /// A producer for `settings`, not connected yet, reporting to `health`; while idle and
     /// disconnected it tries again every `idle_retry`.
-    pub fn new(settings: KafkaSettings, health: TopicHealth, idle_retry: Duration) -> Self {
+    pub fn new(settings: KafkaSettings, health: LinkHealth, idle_retry: Duration) -> Self {
         Self {
             settings,
             topic: None,
@@ -77,7 +43,7 @@ impl TopicProducer {
             Some(topic) => topic,
             None => {
                 let connected = EventTopic::connect(&self.settings, "ticketing-relay").await;
-                self.health.record(connected.as_ref().err());
+                self.record(connected.as_ref().err());
                 connected?
             }
         };
@@ -98,18 +64,23 @@ impl TopicProducer {
     /// Produces `batch`; returns once the topic holds all of it.
     pub async fn produce(&mut self, batch: &[Entry]) -> anyhow::Result<()> {
         let topic = self.connect().await?;
-        let records = batch.iter().map(|entry| {
-            (
-                EventKeys::event_of(&entry.stream).unwrap_or_default(),
-                entry.payload.as_slice(),
-            )
-        });
+        let records = batch
+            .iter()
+            .map(|entry| (contract::kafka_key(&entry.event_id), entry.payload.as_slice()));
         let produced = topic.produce(records).await;
         if produced.is_err() {
             // Reconnect on the next attempt: the brokers may have moved.
             self.topic = None;
         }
-        self.health.record(produced.as_ref().err());
+        self.record(produced.as_ref().err());
         produced
+    }
+
+    /// The outcome of an attempt, for the readiness check.
+    fn record(&self, failed: Option<&anyhow::Error>) {
+        match failed {
+            None => self.health.up(),
+            Some(e) => self.health.down(&format!("{e:#}")),
+        }
     }
 }

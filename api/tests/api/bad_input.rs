@@ -219,3 +219,61 @@ async fn unknown_routes_and_methods_get_json_errors() {
     assert_eq!(body["code"], "method_not_allowed");
     app.stop().await;
 }
+
+/// Sends `head` and then `body` on one connection, writing all of it before reading, and
+/// returns what the server answered.
+async fn write_all_then_read(address: &str, head: String, body: &[u8]) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream
+        .write_all(body)
+        .await
+        .expect("the server takes the whole body before it answers");
+    let mut answer = Vec::new();
+    stream
+        .read_to_end(&mut answer)
+        .await
+        .expect("the answer arrives, not a reset connection");
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[tokio::test]
+async fn a_client_that_writes_a_whole_oversized_body_before_reading_gets_the_413() {
+    let env = TestEnv::new();
+    let app = TestApp::spawn(&env, &[]).await;
+    let address = app.address.trim_start_matches("http://").to_owned();
+    // More than the loopback socket buffers hold: a server that answered and closed without
+    // reading it would break this client's write (EPIPE) before it ever read the 413.
+    let body = vec![b' '; 6 << 20];
+    let head = |framing: String| {
+        format!(
+            "POST /api/v1/tickets HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n\
+             Connection: close\r\n{framing}\r\n\r\n"
+        )
+    };
+
+    // Declared too large, and streamed too large: both read to the end, then refused.
+    let declared = write_all_then_read(&address, head(format!("Content-Length: {}", body.len())), &body).await;
+    let mut chunked = format!("{:x}\r\n", body.len()).into_bytes();
+    chunked.extend_from_slice(&body);
+    chunked.extend_from_slice(b"\r\n0\r\n\r\n");
+    let streamed = write_all_then_read(&address, head("Transfer-Encoding: chunked".into()), &chunked).await;
+    for answer in [declared, streamed] {
+        assert!(
+            answer.starts_with("HTTP/1.1 413"),
+            "{}",
+            &answer[..answer.len().min(200)]
+        );
+        assert!(answer.contains(r#""code":"payload_too_large""#), "{answer}");
+    }
+
+    // A client that waits for `100 Continue` is refused at once and never sends the body.
+    let expecting = head(format!("Content-Length: {}\r\nExpect: 100-continue", body.len()));
+    let answer = write_all_then_read(&address, expecting, b"").await;
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+
+    let (status, _) = app.purchase(&seat("Venue1", "Event1", 1, "A", 2)).await;
+    assert_eq!(status, 201, "the server still serves");
+    app.stop().await;
+}

@@ -4,10 +4,10 @@
 
 use api::purchase::request::{self, Seat};
 use api::purchase::seat_lock::{Outcome, SeatLock};
+use domain::Catalog;
 use futures_util::{stream, StreamExt};
-use infra::catalog::Catalog;
-use infra::seats::EventKeys;
-use infra::ticket::TicketEvent;
+use infra::contract::TicketEvent;
+use infra::redis::EventKeys;
 use redis::cluster::ClusterClient;
 use redis::cluster_async::ClusterConnection;
 use redis::AsyncCommands;
@@ -41,7 +41,7 @@ async fn the_seat_lock_sells_each_seat_once_on_a_redis_cluster() {
     let prefix = format!("test-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
     let lock = SeatLock::new(conn.clone(), prefix.clone());
     lock.load().await.unwrap();
-    let catalog = Catalog::load(None).unwrap();
+    let catalog = Catalog::builtin().unwrap();
 
     // Two events whose keys hash to different slots: the script must not assume one node.
     let (one, three) = (EventKeys::new(&prefix, "Event1"), EventKeys::new(&prefix, "Event3"));
@@ -83,7 +83,7 @@ async fn the_seat_lock_sells_each_seat_once_on_a_redis_cluster() {
     // Counters and outbox moved with the sales and nothing else.
     let sold: i64 = conn.hget(one.counts(), "sold").await.unwrap();
     let outbox: usize = conn.xlen(one.outbox()).await.unwrap();
-    let remaining: i64 = conn.hget(one.counts(), infra::seats::remaining_field(5)).await.unwrap();
+    let remaining: i64 = conn.hget(one.counts(), infra::redis::remaining_field(5)).await.unwrap();
     assert_eq!((sold, outbox), (3, 3));
     assert_eq!(remaining, contested.zone.capacity() as i64 - 2);
     let sold_three: i64 = conn.hget(three.counts(), "sold").await.unwrap();

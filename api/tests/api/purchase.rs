@@ -1,15 +1,13 @@
 //! The purchase path: exactly one buyer wins each seat, and each win is one event.
 
 use std::collections::{HashMap, HashSet};
-use std::net::SocketAddr;
 use std::time::Duration;
 
+use domain::catalog::row;
 use futures_util::{stream, StreamExt};
 use redis::AsyncCommands;
 use serde_json::Value;
-
-use testkit::Proxy;
-use testkit::{eventually, seat, TestApp, TestEnv};
+use testkit::{eventually, seat, Dependency, TestApp, TestEnv};
 
 #[tokio::test]
 async fn a_purchase_answers_the_ticket_and_publishes_it_to_both_queues() {
@@ -35,6 +33,7 @@ async fn a_purchase_answers_the_ticket_and_publishes_it_to_both_queues() {
         assert_eq!(messages.len(), 1, "{queue}: {messages:?}");
         let message = &messages[0];
         assert_eq!(message.message_id.as_deref(), Some(ticket_id));
+        assert_eq!(message.kind.as_deref(), Some("ticket.created"));
         assert_eq!(message.content_type.as_deref(), Some("application/json"));
         assert!(message.persistent);
         let mut expected = ticket.clone();
@@ -80,7 +79,7 @@ async fn ten_thousand_purchases_with_duplicates_sell_every_seat_exactly_once() {
         .map(|(row, column)| {
             let app = &app;
             async move {
-                let label = infra::catalog::row::label(row);
+                let label = row::label(row);
                 let (status, body) = app.purchase(&seat("Hall5", "Event8", 1, &label, column)).await;
                 ((row, column), status, body)
             }
@@ -102,7 +101,7 @@ async fn ten_thousand_purchases_with_duplicates_sell_every_seat_exactly_once() {
     assert_eq!(answers.iter().filter(|(_, s, _)| *s == 409).count(), 9_500);
     for ((row, column), tickets) in &wins {
         let ticket = tickets[0];
-        assert_eq!(ticket["row"], infra::catalog::row::label(*row));
+        assert_eq!(ticket["row"], row::label(*row));
         assert_eq!(ticket["column"], *column);
         assert_eq!(ticket["price"], "19.99");
     }
@@ -133,10 +132,8 @@ async fn ten_thousand_purchases_with_duplicates_sell_every_seat_exactly_once() {
 async fn purchases_answer_503_while_redis_is_down_and_succeed_once_it_is_back() {
     let env = TestEnv::new();
     env.declare_topology().await;
-    let redis: SocketAddr = "127.0.0.1:6379".parse().unwrap();
-    let proxy = Proxy::start(redis, true).await;
-    let redis_url = format!("redis://127.0.0.1:{}", proxy.port());
-    let app = TestApp::spawn(&env, &[("REDIS_URL", redis_url), ("REDIS_TIMEOUT_MS", "300".into())]).await;
+    let (proxy, through_proxy) = env.proxy(Dependency::Redis, true).await;
+    let app = TestApp::spawn(&env, &[through_proxy, ("REDIS_TIMEOUT_MS", "300".into())]).await;
 
     proxy.set_up(false);
     for column in 1..=3 {
@@ -170,11 +167,8 @@ async fn purchases_answer_503_while_redis_is_down_and_succeed_once_it_is_back() 
 async fn readiness_answers_503_naming_mysql_while_it_is_down_and_purchases_go_on() {
     let env = TestEnv::new();
     env.declare_topology().await;
-    let proxy = Proxy::start("127.0.0.1:3306".parse::<SocketAddr>().unwrap(), true).await;
-    let database = env.settings(&[]).mysql.url.rsplit_once('/').unwrap().1.to_owned();
-    // prefer_socket=false: mysql_async would otherwise switch to the Unix socket, around the proxy.
-    let mysql_url = format!("mysql://root@127.0.0.1:{}/{database}?prefer_socket=false", proxy.port());
-    let app = TestApp::spawn(&env, &[("MYSQL_URL", mysql_url)]).await;
+    let (proxy, through_proxy) = env.proxy(Dependency::Mysql, true).await;
+    let app = TestApp::spawn(&env, &[through_proxy]).await;
 
     proxy.set_up(false);
     let (status, ready) = app.get("/api/v1/ready").await;

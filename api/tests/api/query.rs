@@ -3,15 +3,15 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use infra::catalog::{row, Catalog, Price};
-use infra::ticket::Ticket;
+use domain::catalog::row;
+use domain::{Catalog, Price, Ticket};
 use mysql_async::prelude::Queryable;
 use serde_json::{json, Value};
 use testkit::{seat, TestApp, TestEnv};
 
 /// `n` tickets of Event1 spread over zones 1..=zones, in row-major seat order.
 fn event1_tickets(n: u32, zones: u32, skip: u32) -> Vec<Ticket> {
-    let catalog = Catalog::load(None).unwrap();
+    let catalog = Catalog::builtin().unwrap();
     let venue = catalog.venue("Venue1").unwrap();
     (skip..skip + n)
         .map(|i| {
@@ -62,7 +62,7 @@ async fn walking_every_page_returns_each_ticket_once_while_new_ones_arrive() {
         let env_settings = env.settings(&[]);
         let arriving = arriving.clone();
         tokio::spawn(async move {
-            let pool = mysql_async::Pool::new(env_settings.mysql.url.as_str());
+            let pool = mysql_async::Pool::new(env_settings.mysql.url.expose());
             let store = consumers::mysql::MysqlStore::new(pool);
             for chunk in arriving.chunks(50) {
                 consumers::store::Store::write(&store, chunk).await.unwrap();
@@ -142,7 +142,7 @@ async fn filters_narrow_the_list_and_zone_needs_an_event() {
 /// Zone prices straight from the seed file, in cents, parsed here rather than by the
 /// catalog code under test.
 fn seed_prices_in_cents(venue: &str) -> HashMap<u64, u64> {
-    let seed: Value = serde_json::from_str(infra::catalog::BUILTIN_SEED).unwrap();
+    let seed: Value = serde_json::from_str(domain::catalog::BUILTIN_SEED).unwrap();
     let venue = seed["venues"]
         .as_array()
         .unwrap()

@@ -1,21 +1,19 @@
 //! The outbox relay: no ticket event is lost when the broker or the relay fails.
 
 use std::collections::{HashMap, HashSet};
-use std::net::SocketAddr;
 use std::time::Duration;
 
-use api::relay::{BrokerHealth, Cursor, Relay};
+use api::relay::{Cursor, LinkHealth, Relay};
+use domain::catalog::row;
 use serde_json::Value;
-
-use testkit::Proxy;
-use testkit::{seat, Message, TestApp, TestEnv};
+use testkit::{seat, Dependency, Message, Mode, TestApp, TestEnv};
 
 /// Buys seats number `seats` (row-major, 24 to a row) of Theatre3 zone 1 for Event5; returns
 /// the tickets.
 async fn buy(app: &TestApp, seats: std::ops::RangeInclusive<u32>) -> Vec<Value> {
     let mut tickets = Vec::new();
     for n in seats {
-        let row = infra::catalog::row::label((n - 1) / 24 + 1);
+        let row = row::label((n - 1) / 24 + 1);
         let (status, ticket) = app
             .purchase(&seat("Theatre3", "Event5", 1, &row, (n - 1) % 24 + 1))
             .await;
@@ -43,6 +41,7 @@ fn deliveries(messages: &[Message], tickets: &[Value]) -> HashMap<String, usize>
     for message in messages {
         let id = message.message_id.clone().unwrap();
         assert_eq!(message.body["ticketId"], id.as_str(), "message id is the ticket id");
+        assert_eq!(message.kind.as_deref(), Some("ticket.created"));
         let mut expected = (*by_id.get(&id).unwrap_or_else(|| panic!("unknown ticket {id}"))).clone();
         expected["v"] = 1.into();
         assert_eq!(message.body, expected);
@@ -55,10 +54,8 @@ fn deliveries(messages: &[Message], tickets: &[Value]) -> HashMap<String, usize>
 async fn events_sold_while_the_broker_is_down_are_all_delivered_once_it_is_back() {
     let env = TestEnv::new();
     env.declare_topology().await;
-    let rabbitmq: SocketAddr = "127.0.0.1:5672".parse().unwrap();
-    let proxy = Proxy::start(rabbitmq, false).await;
-    let amqp_url = format!("amqp://guest:guest@127.0.0.1:{}/%2f", proxy.port());
-    let app = TestApp::spawn(&env, &[("AMQP_URL", amqp_url)]).await;
+    let (proxy, through_proxy) = env.proxy(Dependency::Rabbitmq, false).await;
+    let app = TestApp::spawn(&env, &[through_proxy]).await;
 
     // Down from the start: purchases go on, events wait in the outbox.
     let first = buy(&app, 1..=30).await;
@@ -103,12 +100,12 @@ async fn a_relay_that_crashes_between_publish_and_ack_loses_nothing() {
     seller.stop().await;
 
     // A relay reads and publishes them, then dies before acknowledging.
-    let settings = env.settings(&[("RELAY_CONSUMER", "crashed".into())]);
+    let settings = env.api_settings(&[("RELAY_CONSUMER", "crashed".into())]);
     let mut crashed = Relay::connect(
         &settings,
-        ["Event5"].into_iter(),
-        BrokerHealth::default(),
-        Default::default(),
+        vec!["Event5".to_owned()],
+        LinkHealth::default(),
+        LinkHealth::default(),
     )
     .await
     .unwrap();
@@ -150,14 +147,8 @@ async fn a_relay_that_crashes_between_publish_and_ack_loses_nothing() {
 async fn shutdown_delivers_what_is_in_flight_within_the_grace_period() {
     let env = TestEnv::new();
     env.declare_topology().await;
-    let rabbitmq: SocketAddr = "127.0.0.1:5672".parse().unwrap();
-    let proxy = Proxy::start(rabbitmq, false).await;
-    let amqp_url = format!("amqp://guest:guest@127.0.0.1:{}/%2f", proxy.port());
-    let app = TestApp::spawn(
-        &env,
-        &[("AMQP_URL", amqp_url), ("API_SHUTDOWN_GRACE_SECS", "10".into())],
-    )
-    .await;
+    let (proxy, through_proxy) = env.proxy(Dependency::Rabbitmq, false).await;
+    let app = TestApp::spawn(&env, &[through_proxy, ("API_SHUTDOWN_GRACE_SECS", "10".into())]).await;
     let tickets = buy(&app, 1..=10).await;
 
     // Shutdown is asked for while the broker is away: the relay's batch is stuck in retries.
@@ -178,4 +169,25 @@ async fn shutdown_delivers_what_is_in_flight_within_the_grace_period() {
         (0, 0),
         "delivered and trimmed before the process ended"
     );
+}
+
+#[tokio::test]
+async fn a_broker_that_takes_connections_but_never_answers_delays_delivery_only() {
+    let env = TestEnv::new();
+    env.declare_topology().await;
+    let (proxy, through_proxy) = env.proxy(Dependency::Rabbitmq, true).await;
+    proxy.set_mode(Mode::Stall);
+    let app = TestApp::spawn(&env, &[through_proxy, ("AMQP_TIMEOUT_MS", "1000".into())]).await;
+    let tickets = buy(&app, 1..=5).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(env.outbox("Event5").await.0, 5, "waiting in the outbox");
+
+    proxy.set_mode(Mode::Forward);
+    let messages = env.drain(&env.mysql_queue(), 5, Duration::from_secs(20)).await;
+    assert_eq!(
+        deliveries(&messages, &tickets).keys().cloned().collect::<HashSet<_>>(),
+        ids(&tickets),
+        "delivered once the relay gave up on the silent connection"
+    );
+    app.stop().await;
 }

@@ -20,9 +20,9 @@ use aws_sdk_dynamodb::types::{
     AttributeValue, Put, PutRequest, ReturnValuesOnConditionCheckFailure, TransactWriteItem, WriteRequest,
 };
 use aws_sdk_dynamodb::Client;
+use domain::ticket::{created_on_text, Ticket};
 use infra::config::DynamoDbSettings;
 use infra::retry::backoff;
-use infra::ticket::{created_on_text, Ticket};
 
 use crate::store::{Conflict, Store};
 
@@ -225,7 +225,7 @@ fn put(item: HashMap<String, AttributeValue>) -> anyhow::Result<WriteRequest> {
 
 #[cfg(test)]
 mod tests {
-    use infra::catalog::Price;
+    use domain::Price;
 
     use super::*;
 

@@ -9,7 +9,7 @@ use std::collections::HashSet;
 
 use anyhow::Context;
 use chrono::{DateTime, Datelike, Timelike, Utc};
-use infra::ticket::Ticket;
+use domain::Ticket;
 use mysql_async::prelude::Queryable;
 use mysql_async::{Params, Pool, TxOpts, Value};
 

@@ -1,11 +1,11 @@
 //! Stores that fail, messages that can never be processed, and seats sold twice.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use consumers::startup::Which;
-use infra::ticket::{Ticket, TicketEvent};
-use testkit::{eventually, Proxy, TestConsumers, TestEnv};
+use domain::Ticket;
+use infra::contract::TicketEvent;
+use testkit::{eventually, Dependency, TestConsumers, TestEnv};
 
 use crate::tickets;
 
@@ -13,17 +13,9 @@ use crate::tickets;
 async fn while_both_stores_are_down_messages_wait_then_every_ticket_is_stored() {
     let env = TestEnv::new();
     env.declare_topology().await;
-    let mysql = Proxy::start("127.0.0.1:3306".parse::<SocketAddr>().unwrap(), true).await;
-    let dynamodb = Proxy::start("127.0.0.1:8000".parse::<SocketAddr>().unwrap(), true).await;
-    let database = env.settings(&[]).mysql.url.rsplit_once('/').unwrap().1.to_owned();
-    let through_proxies = [
-        // prefer_socket=false: mysql_async would otherwise switch to the Unix socket, around the proxy.
-        (
-            "MYSQL_URL",
-            format!("mysql://root@127.0.0.1:{}/{database}?prefer_socket=false", mysql.port()),
-        ),
-        ("DYNAMODB_ENDPOINT", format!("http://127.0.0.1:{}", dynamodb.port())),
-    ];
+    let (mysql, mysql_var) = env.proxy(Dependency::Mysql, true).await;
+    let (dynamodb, dynamodb_var) = env.proxy(Dependency::Dynamodb, true).await;
+    let through_proxies = [mysql_var, dynamodb_var];
     let consumers = TestConsumers::spawn(&env, Which::All, &through_proxies);
     let first = tickets(10);
     env.publish_tickets(&first).await;
@@ -171,7 +163,7 @@ async fn redrive_moves_dead_letters_back_to_their_own_queue_only() {
     consumers.stop().await;
 
     let settings = env.settings(&[]);
-    let moved = consumers::redrive::redrive(&settings.amqp, &env.mysql_queue(), u64::MAX)
+    let moved = consumers::redrive::redrive(&settings.amqp, &env.mysql_queue(), None)
         .await
         .unwrap();
 
@@ -182,4 +174,42 @@ async fn redrive_moves_dead_letters_back_to_their_own_queue_only() {
     assert_eq!(back[0].body, newer);
     // The DynamoDB queue got the original once (from the exchange) and nothing from the redrive.
     assert_eq!(env.queue_depth(&env.dynamodb_queue()).await, 1);
+}
+
+#[tokio::test]
+async fn redrive_moves_what_the_dlq_held_and_stops_while_a_consumer_dead_letters_it_again() {
+    let env = TestEnv::new();
+    env.declare_topology().await;
+    let consumers = TestConsumers::spawn(&env, Which::Mysql, &[]);
+    for (i, ticket) in tickets(3).iter().enumerate() {
+        let mut newer: serde_json::Value = serde_json::from_str(&TicketEvent::to_json(ticket).unwrap()).unwrap();
+        newer["v"] = 2.into();
+        env.publish_raw(&serde_json::to_vec(&newer).unwrap(), &format!("still-poison-{i}"))
+            .await;
+    }
+    let mysql_dlq = format!("{}.dlq", env.mysql_queue());
+    eventually("three messages dead-lettered", Duration::from_secs(20), || async {
+        (env.queue_depth(&mysql_dlq).await == 3).then_some(())
+    })
+    .await;
+
+    // The consumer is still running: every message moved back is dead-lettered again at once.
+    let settings = env.settings(&[]);
+    let queue = env.mysql_queue();
+    let redrive = consumers::redrive::redrive(&settings.amqp, &queue, None);
+    let moved = tokio::time::timeout(Duration::from_secs(30), redrive)
+        .await
+        .expect("a redrive ends, even with a consumer dead-lettering its messages again")
+        .unwrap();
+    assert_eq!(moved, 3, "what the DLQ held when the redrive started, once each");
+    eventually("the three back in the DLQ", Duration::from_secs(20), || async {
+        (env.queue_depth(&mysql_dlq).await == 3).then_some(())
+    })
+    .await;
+
+    let limited = consumers::redrive::redrive(&settings.amqp, &queue, Some(1))
+        .await
+        .unwrap();
+    assert_eq!(limited, 1);
+    consumers.stop().await;
 }

@@ -2,12 +2,16 @@
 //!
 //! Each test has its own queues, database and tables (`testkit::TestEnv`).
 
+// A failed step of a test harness should panic, with the error, right there.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod broker_crash;
 mod failures;
 mod replay;
 mod stores;
 
-use infra::catalog::{row, Price};
-use infra::ticket::Ticket;
+use domain::catalog::row;
+use domain::{Price, Ticket};
 
 /// `n` tickets for distinct seats of Venue1 / Event1 (780 seats per zone).
 pub fn tickets(n: u32) -> Vec<Ticket> {

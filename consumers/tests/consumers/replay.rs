@@ -2,15 +2,15 @@
 //! `consumers replay` rebuilds both stores from it, idempotently.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use consumers::replay::{replay, ReplayReport};
 use consumers::startup::Which;
+use domain::catalog::row;
 use futures_util::{stream, StreamExt};
-use infra::ticket::TicketEvent;
+use infra::contract::TicketEvent;
 use serde_json::Value;
-use testkit::{eventually, kafka_bootstrap, seat, PrivateKafka, Proxy, TestApp, TestEnv};
+use testkit::{eventually, seat, Dependency, PrivateKafka, TestApp, TestEnv};
 
 use crate::tickets;
 
@@ -19,21 +19,9 @@ async fn sell(app: &TestApp, n: u32) -> Vec<Value> {
     stream::iter(0..n)
         .map(|i| async move {
             let body = if i % 2 == 0 {
-                seat(
-                    "Arena2",
-                    "Event3",
-                    3,
-                    &infra::catalog::row::label(i / 80 + 1),
-                    i / 2 % 40 + 1,
-                )
+                seat("Arena2", "Event3", 3, &row::label(i / 80 + 1), i / 2 % 40 + 1)
             } else {
-                seat(
-                    "Venue1",
-                    "Event1",
-                    1,
-                    &infra::catalog::row::label(i / 60 + 1),
-                    i / 2 % 30 + 1,
-                )
+                seat("Venue1", "Event1", 1, &row::label(i / 60 + 1), i / 2 % 30 + 1)
             };
             let (status, ticket) = app.purchase(&body).await;
             assert_eq!(status, 201, "{ticket}");
@@ -69,7 +57,7 @@ async fn the_topic_gets_every_ticket_and_a_replay_rebuilds_both_stores_once() {
 
     // No consumer ran: the stores are empty until the replay fills them.
     assert!(env.sql_tickets().await.is_empty());
-    let settings = env.settings(&kafka);
+    let settings = env.consumers_settings(&kafka);
     let report = replay(&settings, Which::All).await.unwrap();
     assert_eq!(
         report,
@@ -101,14 +89,14 @@ async fn the_topic_gets_every_ticket_and_a_replay_rebuilds_both_stores_once() {
     assert_eq!(env.dynamo_tickets().await, items);
 
     // A reset wipes the topic with the rest: no replay can bring the sales back.
-    infra::reset::reset(&settings).await.unwrap();
+    consumers::reset::reset(&env.reset_settings(&kafka)).await.unwrap();
     assert!(env.topic_records().await.is_empty());
 }
 
 #[tokio::test]
 async fn a_replay_reports_what_the_stores_refuse_and_stores_the_rest() {
     let env = TestEnv::new();
-    let settings = env.settings(&env.kafka());
+    let settings = env.consumers_settings(&env.kafka());
     let good = tickets(3);
     let mut rival = good[0].clone();
     rival.ticket_id = uuid::Uuid::now_v7();
@@ -152,12 +140,9 @@ async fn a_replay_reports_what_the_stores_refuse_and_stores_the_rest() {
 async fn while_kafka_is_unreachable_events_wait_in_the_outbox_and_purchases_go_on() {
     let env = TestEnv::new();
     env.declare_topology().await;
-    env.kafka();
     // Kafka's address as the relay first sees it goes through a proxy that is down.
-    let kafka: SocketAddr = kafka_bootstrap().parse().unwrap();
-    let proxy = Proxy::start(kafka, false).await;
-    let through_proxy = [("KAFKA_BOOTSTRAP", format!("127.0.0.1:{}", proxy.port()))];
-    let app = TestApp::spawn(&env, &through_proxy).await;
+    let (proxy, through_proxy) = env.proxy(Dependency::Kafka, false).await;
+    let app = TestApp::spawn(&env, &[through_proxy]).await;
     let sold = sell(&app, 20).await;
     assert_eq!(sold.len(), 20, "purchases answer 201 while Kafka is unreachable");
 
@@ -242,10 +227,8 @@ async fn when_kafka_goes_away_mid_run_nothing_is_lost_and_every_ticket_reaches_t
 async fn readiness_reports_the_replay_topic_without_failing_for_it() {
     let env = TestEnv::new();
     env.declare_topology().await;
-    env.kafka();
-    let kafka: SocketAddr = kafka_bootstrap().parse().unwrap();
-    let proxy = Proxy::start(kafka, false).await;
-    let app = TestApp::spawn(&env, &[("KAFKA_BOOTSTRAP", format!("127.0.0.1:{}", proxy.port()))]).await;
+    let (proxy, through_proxy) = env.proxy(Dependency::Kafka, false).await;
+    let app = TestApp::spawn(&env, &[through_proxy]).await;
 
     // Ready (200) after the relay's first attempt at Kafka has failed.
     let ready = eventually("a failed attempt at Kafka", Duration::from_secs(20), || async {

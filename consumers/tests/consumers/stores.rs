@@ -22,7 +22,7 @@ async fn purchases_through_the_api_reach_mysql_and_dynamodb_field_by_field() {
         .map(|i| {
             let app = &app;
             async move {
-                let row = infra::catalog::row::label(i / 40 + 1);
+                let row = domain::catalog::row::label(i / 40 + 1);
                 let (status, ticket) = app.purchase(&seat("Arena2", "Event3", 2, &row, i % 40 + 1)).await;
                 assert_eq!(status, 201, "{ticket}");
                 ticket

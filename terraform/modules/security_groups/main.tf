@@ -2,10 +2,10 @@
 # that call it; egress likewise goes only to the tiers it calls, plus HTTPS to the internet
 # (through the NAT gateway for the private tiers) for packages, images and AWS APIs (SSM, ECR).
 #
-#   client CIDRs --8080--> api --6379--> redis
+#   client CIDRs --8080--> api --6379--> redis                   <--6379-- broker (consumers reset)
 #                           |  --5672--> broker (RabbitMQ; the consumers run beside it)
 #                           |  --3306--> mysql (EC2 or RDS)      <--3306-- broker
-#                           |  --8000--> dynamodb (api reset)    <--8000-- broker
+#                                        dynamodb                <--8000-- broker
 #   SSH (22) only from var.ssh_ingress_cidrs, on every tier; none by default.
 
 locals {
@@ -22,7 +22,7 @@ locals {
     api-redis       = { from = "api", to = "redis", port = 6379, what = "Redis (seat lock, outbox)" }
     api-rabbitmq    = { from = "api", to = "broker", port = 5672, what = "AMQP (outbox relay publishes)" }
     api-mysql       = { from = "api", to = "mysql", port = 3306, what = "MySQL (catalog, queries)" }
-    api-dynamodb    = { from = "api", to = "dynamodb", port = 8000, what = "DynamoDB Local (api reset only)" }
+    broker-redis    = { from = "broker", to = "redis", port = 6379, what = "Redis (consumers reset only: wipes the seat state)" }
     broker-mysql    = { from = "broker", to = "mysql", port = 3306, what = "MySQL (SQL consumer)" }
     broker-dynamodb = { from = "broker", to = "dynamodb", port = 8000, what = "DynamoDB Local (NoSQL consumer)" }
   }

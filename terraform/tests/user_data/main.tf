@@ -12,17 +12,33 @@ locals {
     mysql     = "mysql:8.4"
     dynamodb  = "amazon/dynamodb-local:2.6.0"
   }
-  secrets = {
+  secret = {
     redis_password      = "/ticketing/redis_password"
     rabbitmq_password   = "/ticketing/rabbitmq_password"
     mysql_password      = "/ticketing/mysql_password"
     mysql_root_password = "/ticketing/mysql_root_password"
   }
-  hosts = {
+  host = {
     redis    = "10.40.128.10"
     rabbitmq = "10.40.128.11"
     mysql    = "ticketing-mysql.abcdefghijkl.eu-west-1.rds.amazonaws.com"
     dynamodb = "10.40.128.13"
+  }
+  # Each tier gets the passwords and hosts terraform/main.tf gives it, no more: a template that
+  # uses one its tier is not given fails to render here, as it would in a plan.
+  secrets = {
+    api      = { for k in ["redis_password", "rabbitmq_password", "mysql_password"] : k => local.secret[k] }
+    broker   = { for k in ["redis_password", "rabbitmq_password", "mysql_password"] : k => local.secret[k] }
+    redis    = { for k in ["redis_password"] : k => local.secret[k] }
+    mysql    = { for k in ["mysql_password", "mysql_root_password"] : k => local.secret[k] }
+    dynamodb = {}
+  }
+  hosts = {
+    api      = { for k in ["redis", "rabbitmq", "mysql"] : k => local.host[k] }
+    broker   = { for k in ["redis", "mysql", "dynamodb"] : k => local.host[k] }
+    redis    = {}
+    mysql    = {}
+    dynamodb = {}
   }
   settings = {
     relay_consumer          = "relay-api-1"
@@ -44,8 +60,8 @@ module "user_data" {
   aws_region        = "eu-west-1"
   ecr_registries    = [{ host = "123456789012.dkr.ecr.eu-west-1.amazonaws.com", region = "eu-west-1" }]
   images            = local.images
-  secret_parameters = local.secrets
-  hosts             = local.hosts
+  secret_parameters = local.secrets[each.key]
+  hosts             = local.hosts[each.key]
   settings          = local.settings
   app_env           = { RUST_LOG = "api=debug,info", LOG_FORMAT = "json", CONSUMER_CONCURRENCY = "4" }
 }

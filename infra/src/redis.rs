@@ -1,9 +1,9 @@
-//! Where seat state lives in Redis, and how to connect to it.
+//! Redis: the key scheme of the seat state and the outbox, and the connection.
 //!
 //! Every key of one event carries the event id as its hash tag (`tk:{Event1}:...`), so a
 //! script touching several of them runs unchanged on Redis Cluster: they share one slot.
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use crate::config::RedisSettings;
 
@@ -35,12 +35,6 @@ impl EventKeys {
     pub fn outbox(&self) -> String {
         format!("{}:outbox", self.base)
     }
-
-    /// The event id of any key of an event: its hash tag.
-    pub fn event_of(key: &str) -> Option<&str> {
-        let (_, tagged) = key.split_once('{')?;
-        tagged.split_once('}').map(|(event_id, _)| event_id)
-    }
 }
 
 /// The field of [`EventKeys::counts`] holding a zone's unsold seats.
@@ -55,8 +49,8 @@ pub fn all_keys_pattern(prefix: &str) -> String {
 
 /// A self-reconnecting, multiplexed connection whose calls fail after the configured
 /// timeout instead of hanging while Redis is away.
-pub async fn connect(settings: &RedisSettings) -> redis::RedisResult<ConnectionManager> {
-    let client = redis::Client::open(settings.url.as_str())?;
+pub async fn connect(settings: &RedisSettings) -> ::redis::RedisResult<ConnectionManager> {
+    let client = ::redis::Client::open(settings.url.expose())?;
     let config = ConnectionManagerConfig::new()
         .set_connection_timeout(Some(settings.timeout))
         .set_response_timeout(Some(settings.timeout))
@@ -75,8 +69,13 @@ mod tests {
         assert_eq!(keys.counts(), "tk:{Event1}:counts");
         assert_eq!(keys.outbox(), "tk:{Event1}:outbox");
         // Redis Cluster hashes only the part between the first `{` and the next `}`.
+        let hash_tag = |key: &str| {
+            key.split_once('{')
+                .and_then(|(_, t)| t.split_once('}'))
+                .map(|(tag, _)| tag.to_owned())
+        };
         for key in [keys.seats(1), keys.counts(), keys.outbox()] {
-            assert_eq!(EventKeys::event_of(&key), Some("Event1"), "{key}");
+            assert_eq!(hash_tag(&key).as_deref(), Some("Event1"), "{key}");
         }
     }
 

@@ -1,11 +1,15 @@
-//! Decoding a delivery into a ticket, or the reason it can never be processed.
+//! Decoding an event body (an AMQP message, a Kafka record) into a ticket, or the reason it
+//! can never be processed.
 
-use infra::catalog::{is_valid_id, row};
-use infra::ticket::{Ticket, TicketEvent, SCHEMA_VERSION};
+use domain::catalog::{is_valid_id, row};
+use domain::Ticket;
 use serde::Deserialize;
 use serde_json::Value;
 
-/// Why a message is poison: it goes to the dead-letter queue with this reason in the log.
+use super::{TicketEvent, SCHEMA_VERSION};
+
+/// Why a body is poison: a message goes to the dead-letter queue with this reason in the log,
+/// a replayed record is reported with it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct Poison(pub String);

@@ -1,10 +1,13 @@
-//! MySQL / MariaDB: the pool, the schema migrations (`infra/sql/`) and the catalog tables.
+//! MySQL / MariaDB: the pool, the schema migrations (`infra/sql/`), the catalog tables, and
+//! how a row of `ticket` reads back as a [`Ticket`].
 
 use anyhow::Context;
+use chrono::NaiveDateTime;
+use domain::{Catalog, Ticket};
 use mysql_async::prelude::{BatchQuery, Queryable, WithParams};
 use mysql_async::{Opts, OptsBuilder, Pool, PoolConstraints, PoolOpts};
+use uuid::Uuid;
 
-use crate::catalog::Catalog;
 use crate::config::MysqlSettings;
 
 /// The schema, in order. A migration is applied once and recorded in `schema_migrations`.
@@ -26,10 +29,35 @@ pub fn datetime(at: &chrono::DateTime<chrono::Utc>) -> String {
     at.format("%Y-%m-%d %H:%M:%S%.3f").to_string()
 }
 
-/// Creates the configured database if it does not exist, then returns a pool on it.
-pub async fn connect(settings: &MysqlSettings) -> anyhow::Result<Pool> {
-    tracing::debug!(url = crate::config::redact(&settings.url), "connecting to MySQL");
-    let opts = Opts::from_url(&settings.url).context("Failed to parse MYSQL_URL")?;
+/// The columns of a ticket, in the order [`decode_ticket`] reads them.
+pub const TICKET_COLUMNS: &str = "ticket_id, venue_id, event_id, zone_id, row_label, col_label, \
+     CAST(price AS CHAR), DATE_FORMAT(created_on, '%Y-%m-%d %H:%i:%s.%f')";
+
+/// A row of [`TICKET_COLUMNS`].
+pub type TicketRow = (String, String, String, u32, String, u32, String, String);
+
+/// The ticket a row of [`TICKET_COLUMNS`] holds. An error means the table holds what no
+/// consumer writes: a bug or a hand edit, never a client's fault.
+pub fn decode_ticket(
+    (id, venue_id, event_id, zone_id, row, column, price, created): TicketRow,
+) -> anyhow::Result<Ticket> {
+    let created = NaiveDateTime::parse_from_str(&created, "%Y-%m-%d %H:%M:%S%.f")
+        .with_context(|| format!("ticket {id}: created_on {created:?}"))?;
+    Ok(Ticket {
+        ticket_id: Uuid::parse_str(&id).with_context(|| format!("ticket_id {id:?}"))?,
+        price: price.parse().with_context(|| format!("ticket {id}: price {price:?}"))?,
+        venue_id,
+        event_id,
+        zone_id,
+        row,
+        column,
+        created_on: created.and_utc(),
+    })
+}
+
+/// The options of `MYSQL_URL` and the database it names, which must be a plain identifier.
+fn options(settings: &MysqlSettings) -> anyhow::Result<(Opts, String)> {
+    let opts = Opts::from_url(settings.url.expose()).context("Failed to parse MYSQL_URL")?;
     let database = opts
         .db_name()
         .map(str::to_owned)
@@ -38,6 +66,13 @@ pub async fn connect(settings: &MysqlSettings) -> anyhow::Result<Pool> {
         database.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'),
         "the database name {database:?} must be letters, digits and '_'"
     );
+    Ok((opts, database))
+}
+
+/// Creates the configured database if it does not exist, then returns a pool on it.
+pub async fn connect(settings: &MysqlSettings) -> anyhow::Result<Pool> {
+    tracing::debug!(url = %settings.url, "connecting to MySQL");
+    let (opts, database) = options(settings)?;
     let mut admin = mysql_async::Conn::new(OptsBuilder::from_opts(opts.clone()).db_name(None::<String>))
         .await
         .context("Failed to connect to MySQL")?;
@@ -62,11 +97,7 @@ pub async fn connect(settings: &MysqlSettings) -> anyhow::Result<Pool> {
 
 /// Drops the configured database (tests and benchmarks clean up with this).
 pub async fn drop_database(settings: &MysqlSettings) -> anyhow::Result<()> {
-    let opts = Opts::from_url(&settings.url).context("Failed to parse MYSQL_URL")?;
-    let database = opts
-        .db_name()
-        .map(str::to_owned)
-        .context("MYSQL_URL must name a database")?;
+    let (opts, database) = options(settings)?;
     let mut admin = mysql_async::Conn::new(OptsBuilder::from_opts(opts).db_name(None::<String>)).await?;
     admin
         .query_drop(format!("DROP DATABASE IF EXISTS `{database}`"))

@@ -1,14 +1,14 @@
 //! The catalog: venues with their priced zones, and the events held at them.
 //!
 //! It is small and changes rarely, so every service holds it in memory; MySQL keeps a copy
-//! for the read model's joins. The seed file (`infra/catalog/seed.json`, or the file named by
-//! `CATALOG_PATH`) is the source of truth and is validated as a whole before anything uses it.
+//! for the read model's joins. The seed file (`infra/domain/catalog/seed.json`, or the file
+//! named by `CATALOG_PATH`) is the source of truth and is validated as a whole before
+//! anything uses it.
 
 mod price;
 pub mod row;
 
 use std::collections::{BTreeMap, HashSet};
-use std::path::Path;
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
@@ -45,6 +45,12 @@ impl Zone {
         u64::from(self.row_count) * u64::from(self.col_count)
     }
 
+    /// Free seats once `sold` are sold. Never below zero: counts read from a store may
+    /// exceed a capacity that the catalog has since lowered.
+    pub fn remaining(&self, sold: u64) -> u64 {
+        self.capacity().saturating_sub(sold)
+    }
+
     /// The position of a seat in the zone, row-major from 0, or `None` when the 1-based
     /// `row`/`column` lies outside the zone.
     pub fn seat_offset(&self, row: u32, column: u32) -> Option<u64> {
@@ -77,6 +83,11 @@ impl Venue {
     /// Seats across all zones.
     pub fn capacity(&self) -> u64 {
         self.zones.iter().map(Zone::capacity).sum()
+    }
+
+    /// Free seats of the venue once `sold` are sold, with the rule of [`Zone::remaining`].
+    pub fn remaining(&self, sold: u64) -> u64 {
+        self.capacity().saturating_sub(sold)
     }
 }
 
@@ -118,16 +129,9 @@ impl Catalog {
         Self::new(seed.venues, seed.events)
     }
 
-    /// Loads the seed file at `path`, or the built-in seed when `path` is `None`.
-    pub fn load(path: Option<&Path>) -> anyhow::Result<Self> {
-        match path {
-            None => Self::from_json(BUILTIN_SEED),
-            Some(path) => {
-                let json = std::fs::read_to_string(path)
-                    .with_context(|| format!("Failed to read the catalog seed {}", path.display()))?;
-                Self::from_json(&json).with_context(|| format!("In {}", path.display()))
-            }
-        }
+    /// The catalog compiled into the binaries ([`BUILTIN_SEED`]).
+    pub fn builtin() -> anyhow::Result<Self> {
+        Self::from_json(BUILTIN_SEED).context("In the built-in seed")
     }
 
     /// Builds a catalog, checking ids, references and zone shapes.
@@ -247,7 +251,7 @@ mod tests {
 
     #[test]
     fn the_builtin_seed_holds_the_benchmark_venue() {
-        let catalog = Catalog::load(None).unwrap();
+        let catalog = Catalog::builtin().unwrap();
         let venue1 = catalog.venue("Venue1").unwrap();
         assert_eq!(venue1.zones.len(), 100);
         assert!(venue1.zones.iter().all(|z| z.row_count == 26 && z.col_count == 30));
@@ -256,6 +260,16 @@ mod tests {
         assert!(catalog.venues().len() >= 3, "several venues");
         let kinds: HashSet<_> = catalog.events().map(|e| e.kind.as_str()).collect();
         assert!(kinds.len() >= 3, "several event types: {kinds:?}");
+    }
+
+    #[test]
+    fn remaining_seats_never_go_below_zero() {
+        let z = zone(1, 2, 5);
+        assert_eq!(z.remaining(3), 7);
+        assert_eq!(z.remaining(10), 0);
+        assert_eq!(z.remaining(11), 0, "more sold than the zone holds: a shrunk catalog");
+        let v = venue("V", vec![z, zone(2, 1, 1)]);
+        assert_eq!((v.remaining(4), v.remaining(12)), (7, 0));
     }
 
     #[test]

@@ -1,0 +1,189 @@
+//! `consumers reset`: wipes all sales on a stack (seat state and outbox in Redis, the queues,
+//! the tickets in both stores, the replay topic when there is one) and reloads the catalog;
+//! `scripts/reset.sh` runs it with the stack stopped. For tests and benchmarks, never
+//! production: there is no undo.
+//!
+//! It lives with the consumers because this binary already links every store; the api, which
+//! never touches DynamoDB, does not link its SDK for a wipe.
+
+use anyhow::Context;
+use domain::Catalog;
+use futures_util::StreamExt;
+use infra::amqp::{self, Topology};
+use infra::config::{
+    AmqpSettings, CatalogSettings, ConfigError, DynamoDbSettings, Env, KafkaSettings, MysqlSettings, RedisSettings,
+};
+use infra::{dynamodb, kafka, mysql};
+use lapin::options::{ExchangeDeleteOptions, QueueDeleteOptions, QueuePurgeOptions};
+use mysql_async::prelude::Queryable;
+use redis::AsyncCommands;
+
+/// What a reset touches.
+#[derive(Debug, Clone)]
+pub struct ResetSettings {
+    /// Seat state and outbox.
+    pub redis: RedisSettings,
+    /// The queues.
+    pub amqp: AmqpSettings,
+    /// The read model and the catalog tables.
+    pub mysql: MysqlSettings,
+    /// The write model.
+    pub dynamodb: DynamoDbSettings,
+    /// The replay topic.
+    pub kafka: KafkaSettings,
+    /// The catalog to reload.
+    pub catalog: CatalogSettings,
+}
+
+impl ResetSettings {
+    /// The sections a reset needs, from `env`.
+    pub fn load(env: &Env) -> Result<Self, ConfigError> {
+        Ok(Self {
+            redis: RedisSettings::load(env)?,
+            amqp: AmqpSettings::load(env)?,
+            mysql: MysqlSettings::load(env)?,
+            dynamodb: DynamoDbSettings::load(env)?,
+            kafka: KafkaSettings::load(env)?,
+            catalog: CatalogSettings::load(env)?,
+        })
+    }
+}
+
+/// What a reset removed.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Report {
+    /// Redis keys deleted.
+    pub redis_keys: usize,
+    /// Messages purged from all queues, DLQs included.
+    pub messages: u64,
+    /// Tickets deleted from MySQL.
+    pub mysql_tickets: u64,
+}
+
+/// Wipes everything sold under the configured key prefix, exchange, database, tables and
+/// topic, then reloads the catalog.
+pub async fn reset(settings: &ResetSettings) -> anyhow::Result<Report> {
+    let catalog = settings.catalog.catalog()?;
+    let report = Report {
+        redis_keys: delete_keys(&settings.redis).await?,
+        messages: purge_queues(&settings.amqp).await?,
+        mysql_tickets: reload_mysql(&settings.mysql, &catalog).await?,
+    };
+    // Dropping and recreating is the only bulk delete DynamoDB has.
+    let client = dynamodb::connect(&settings.dynamodb).await;
+    dynamodb::delete_tables(&client, &settings.dynamodb).await?;
+    dynamodb::ensure_tables(&client, &settings.dynamodb).await?;
+    // The replay topic holds the same sales; a replay after a reset must not bring them back.
+    if settings.kafka.enabled() {
+        kafka::delete_topic(&settings.kafka)
+            .await
+            .context("Failed to delete the replay topic")?;
+    }
+    Ok(report)
+}
+
+/// Purges every queue of the topology (declared first, so a fresh broker has them); returns
+/// how many messages went.
+async fn purge_queues(settings: &AmqpSettings) -> anyhow::Result<u64> {
+    let connection = amqp::connect(settings, "ticketing-reset")
+        .await
+        .context("Failed to connect to RabbitMQ")?;
+    let channel = connection.create_channel().await?;
+    let topology = Topology::new(settings);
+    topology
+        .declare(&channel)
+        .await
+        .context("Failed to declare the topology")?;
+    let mut purged = 0;
+    for queue in topology.all_queues() {
+        purged += u64::from(
+            channel
+                .queue_purge(queue.as_str().into(), QueuePurgeOptions::default())
+                .await
+                .with_context(|| format!("Failed to purge {queue}"))?,
+        );
+    }
+    connection.close(0, "reset done".into()).await.ok();
+    Ok(purged)
+}
+
+/// Deletes the MySQL tickets and writes the catalog again; returns how many tickets went.
+async fn reload_mysql(settings: &MysqlSettings, catalog: &Catalog) -> anyhow::Result<u64> {
+    let pool = mysql::connect(settings).await?;
+    mysql::migrate(&pool).await?;
+    mysql::upsert_catalog(&pool, catalog).await?;
+    let mut conn = pool.get_conn().await?;
+    conn.query_drop("DELETE FROM ticket")
+        .await
+        .context("Failed to delete the MySQL tickets")?;
+    let deleted = conn.affected_rows();
+    drop(conn);
+    pool.disconnect().await.ok();
+    Ok(deleted)
+}
+
+/// Deletes every Redis key under the configured prefix; returns how many.
+async fn delete_keys(settings: &RedisSettings) -> anyhow::Result<usize> {
+    let mut redis = infra::redis::connect(settings)
+        .await
+        .context("Failed to connect to Redis")?;
+    let pattern = infra::redis::all_keys_pattern(&settings.key_prefix);
+    let keys: Vec<String> = {
+        let mut iter = redis
+            .scan_match::<_, String>(&pattern)
+            .await
+            .context("Failed to scan Redis keys")?;
+        let mut keys = Vec::new();
+        while let Some(key) = iter.next().await {
+            keys.push(key.context("Failed to scan Redis keys")?);
+        }
+        keys
+    };
+    for chunk in keys.chunks(500) {
+        let _: () = redis.unlink(chunk).await.context("Failed to delete Redis keys")?;
+    }
+    Ok(keys.len())
+}
+
+/// Removes everything named by `settings`, not just its contents: the Redis keys under the
+/// prefix, the queues and the exchange, the database and the DynamoDB tables. For throwaway
+/// namespaces of tests and benchmarks (never the names of a stack in use); best effort,
+/// since it also runs after failures.
+pub async fn remove_all(settings: &ResetSettings) {
+    delete_keys(&settings.redis).await.ok();
+    if let Ok(connection) = amqp::connect(&settings.amqp, "ticketing-cleanup").await {
+        if let Ok(channel) = connection.create_channel().await {
+            let topology = Topology::new(&settings.amqp);
+            for queue in topology.all_queues() {
+                channel
+                    .queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
+                    .await
+                    .ok();
+            }
+            channel
+                .exchange_delete(topology.exchange.as_str().into(), ExchangeDeleteOptions::default())
+                .await
+                .ok();
+        }
+        connection.close(200, "cleaned up".into()).await.ok();
+    }
+    mysql::drop_database(&settings.mysql).await.ok();
+    let dynamodb = dynamodb::connect(&settings.dynamodb).await;
+    dynamodb::delete_tables(&dynamodb, &settings.dynamodb).await.ok();
+    if settings.kafka.enabled() {
+        kafka::delete_topic(&settings.kafka).await.ok();
+    }
+}
+
+impl From<&infra::config::Settings> for ResetSettings {
+    fn from(all: &infra::config::Settings) -> Self {
+        Self {
+            redis: all.redis.clone(),
+            amqp: all.amqp.clone(),
+            mysql: all.mysql.clone(),
+            dynamodb: all.dynamodb.clone(),
+            kafka: all.kafka.clone(),
+            catalog: all.catalog.clone(),
+        }
+    }
+}
