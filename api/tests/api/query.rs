@@ -504,3 +504,22 @@ async fn the_openapi_document_and_the_routes_match_both_ways() {
     }
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_read_model_that_refuses_a_statement_is_a_500_and_one_that_does_not_answer_a_503() {
+    let env = TestEnv::new();
+    let (proxy, through_proxy) = env.proxy(testkit::Dependency::Mysql, true).await;
+    let app = TestApp::spawn(&env, &[through_proxy]).await;
+
+    // A fault of ours as MySQL sees it: the statement names a table that is not there.
+    env.mysql().await.query_drop("DROP TABLE ticket").await.unwrap();
+    let (status, body) = app.get("/api/v1/tickets?eventId=Event1").await;
+    assert_eq!((status, body["code"].as_str()), (500, Some("internal")), "{body}");
+    assert_eq!(body["message"], "internal error", "no internals in the answer");
+
+    // The server does not answer: an outage the client may retry.
+    proxy.set_up(false);
+    let (status, body) = app.get("/api/v1/tickets/count/Event1").await;
+    assert_eq!((status, body["code"].as_str()), (503, Some("unavailable")), "{body}");
+    app.stop().await;
+}
