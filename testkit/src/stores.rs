@@ -20,8 +20,9 @@ pub type DynamoTicket = Value;
 
 impl TestEnv {
     /// Every row of the test database's `ticket` table, in ticket id order; empty while no
-    /// program of this environment has created the database yet. Any other failure panics:
-    /// a helper that read a broken query as "no tickets" would let a test pass.
+    /// program of this environment has created the database and migrated its schema yet. Any
+    /// other failure panics: a helper that read a broken query as "no tickets" would let a
+    /// test pass.
     pub async fn sql_tickets(&self) -> Vec<SqlTicket> {
         let settings = self.settings(&[]);
         let mut conn = match mysql_async::Conn::from_url(settings.mysql.url.expose()).await {
@@ -29,10 +30,17 @@ impl TestEnv {
             Err(mysql_async::Error::Server(e)) if e.code == 1049 => return Vec::new(), // no database yet
             Err(e) => panic!("{e}"),
         };
-        let rows: Vec<TicketRow> = conn
+        let rows: Result<Vec<TicketRow>, _> = conn
             .query(format!("SELECT {TICKET_COLUMNS} FROM ticket ORDER BY ticket_id"))
-            .await
-            .unwrap_or_else(|e| panic!("reading the test's tickets: {e}"));
+            .await;
+        let rows = match rows {
+            Ok(rows) => rows,
+            // No table, and rightly so while the migration that creates it has not run.
+            Err(mysql_async::Error::Server(e)) if e.code == 1146 && !ticket_table_migrated(&mut conn).await => {
+                Vec::new()
+            }
+            Err(e) => panic!("reading the test's tickets: {e}"),
+        };
         conn.disconnect().await.ok();
         rows.into_iter()
             .map(|row| serde_json::to_value(decode_ticket(row).unwrap()).unwrap())
@@ -157,6 +165,22 @@ impl TestEnv {
             .unwrap();
         connection.close(0, "".into()).await.ok();
         queue.message_count()
+    }
+}
+
+/// Whether `schema_migrations` records the migration that creates `ticket`.
+async fn ticket_table_migrated(conn: &mut mysql_async::Conn) -> bool {
+    let (version, ..) = infra::mysql::MIGRATIONS
+        .iter()
+        .find(|(_, name, _)| *name == "ticket")
+        .expect("a migration named ticket");
+    let recorded: Result<Option<u64>, _> = conn
+        .exec_first("SELECT COUNT(*) FROM schema_migrations WHERE version = ?", (version,))
+        .await;
+    match recorded {
+        Ok(count) => count.unwrap_or(0) > 0,
+        Err(mysql_async::Error::Server(e)) if e.code == 1146 => false, // no migration ran yet
+        Err(e) => panic!("reading schema_migrations: {e}"),
     }
 }
 
