@@ -49,6 +49,20 @@ load_env() {
 }
 load_env
 
+# The api signs its tokens with JWT_SECRET and refuses to start without one. Outside the local
+# scripts it comes from the deployment (.env for compose, an SSM parameter on AWS); here it is
+# made once per checkout, 32 random bytes in hex, into .local/jwt_secret (mode 0600).
+ensure_jwt_secret() {
+  [[ -n ${JWT_SECRET:-} ]] && return 0
+  local file=$ROOT/.local/jwt_secret
+  if [[ ! -s $file ]]; then
+    (umask 077 && od -An -N32 -tx1 /dev/urandom | tr -d ' \n' >"$file")
+  fi
+  JWT_SECRET=$(<"$file")
+  export JWT_SECRET
+}
+ensure_jwt_secret
+
 # Succeeds once COMMAND... succeeds, retrying every second for up to SECONDS.
 wait_until() {
   local deadline=$((SECONDS + $1))

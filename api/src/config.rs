@@ -2,8 +2,8 @@
 //! validated, so a bad value meant for the consumers never stops the api.
 
 use infra::config::{
-    AmqpSettings, CatalogSettings, ConfigError, Env, HttpSettings, KafkaSettings, MysqlSettings, RedisSettings,
-    RelaySettings,
+    AmqpSettings, AuthSettings, CatalogSettings, ConfigError, Env, HoldSettings, HttpSettings, KafkaSettings,
+    MysqlSettings, RedisSettings, RelaySettings,
 };
 
 /// Everything the api reads.
@@ -11,6 +11,10 @@ use infra::config::{
 pub struct ApiSettings {
     /// The HTTP server.
     pub http: HttpSettings,
+    /// Accounts and tokens.
+    pub auth: AuthSettings,
+    /// Seat holds and checkout.
+    pub holds: HoldSettings,
     /// Seat state and the outbox.
     pub redis: RedisSettings,
     /// The broker the relay publishes to.
@@ -30,6 +34,8 @@ impl ApiSettings {
     pub fn load(env: &Env) -> Result<Self, ConfigError> {
         Ok(Self {
             http: HttpSettings::load(env)?,
+            auth: AuthSettings::load(env)?,
+            holds: HoldSettings::load(env)?,
             redis: RedisSettings::load(env)?,
             amqp: AmqpSettings::load(env)?,
             mysql: MysqlSettings::load(env)?,

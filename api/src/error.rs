@@ -37,6 +37,18 @@ pub enum ApiError {
         /// A sentence for humans, naming the field.
         message: String,
     },
+    /// No valid credentials: a token missing, malformed, expired or signed with another
+    /// secret, or a wrong email or password (401, `WWW-Authenticate: Bearer`).
+    #[error("{message}")]
+    Unauthorized {
+        /// `missing_token`, `invalid_token` or `invalid_credentials`.
+        code: &'static str,
+        /// A sentence for humans.
+        message: String,
+    },
+    /// Signed in, but not allowed: a buyer on an admin route (403).
+    #[error("this operation needs an admin account")]
+    Forbidden,
     /// The resource does not exist (404).
     #[error("{0}")]
     NotFound(String),
@@ -60,6 +72,16 @@ pub enum ApiError {
     /// The body is not declared as JSON (415).
     #[error("the body must be sent as Content-Type: application/json")]
     UnsupportedMediaType,
+    /// Too many attempts; try again after `retry_after` (429, `Retry-After`).
+    #[error("{message}")]
+    TooManyRequests {
+        /// Stable machine-readable code.
+        code: &'static str,
+        /// A sentence for humans.
+        message: String,
+        /// When to try again.
+        retry_after: std::time::Duration,
+    },
     /// A dependency did not answer in time; nothing was changed; the client may retry (503).
     #[error("{message}")]
     Unavailable {
@@ -129,12 +151,15 @@ impl ApiError {
         match self {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::LengthRequired => StatusCode::LENGTH_REQUIRED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -143,7 +168,12 @@ impl ApiError {
     /// The stable code in the body.
     pub fn code(&self) -> &'static str {
         match self {
-            Self::BadRequest { code, .. } | Self::Unprocessable { code, .. } | Self::Conflict { code, .. } => code,
+            Self::BadRequest { code, .. }
+            | Self::Unprocessable { code, .. }
+            | Self::Conflict { code, .. }
+            | Self::Unauthorized { code, .. }
+            | Self::TooManyRequests { code, .. } => code,
+            Self::Forbidden => "forbidden",
             Self::NotFound(_) => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::LengthRequired => "length_required",
@@ -154,10 +184,11 @@ impl ApiError {
         }
     }
 
-    /// The request field or parameter at fault, if one is.
+    /// The request field, parameter or header at fault, if one is.
     pub fn field(&self) -> Option<&str> {
         match self {
             Self::BadRequest { field, .. } | Self::Unprocessable { field, .. } => field.as_deref(),
+            Self::Unauthorized { code, .. } if *code != "invalid_credentials" => Some("Authorization"),
             _ => None,
         }
     }
@@ -185,10 +216,20 @@ impl ApiError {
             field: self.field(),
         };
         let mut response = warp::reply::with_status(warp::reply::json(&body), self.status()).into_response();
-        if let Self::Unavailable { .. } = self {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        let headers = response.headers_mut();
+        match self {
+            Self::Unavailable { .. } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            Self::TooManyRequests { retry_after, .. } => {
+                // Whole seconds, rounded up: a client that waits that long gets through.
+                let seconds = retry_after.as_millis().div_ceil(1000).max(1);
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds as u64));
+            }
+            Self::Unauthorized { .. } => {
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            _ => {}
         }
         response
     }

@@ -5,16 +5,19 @@
 //! `main.rs` only parses the command line and calls [`startup::Application`]; everything
 //! else lives here so tests can build the application on port 0. Who imports whom, from
 //! the top: [`startup`] builds the [`state`] and serves [`routes`], the route table, which
-//! combines the verticals [`health`], [`purchase`] and [`query`]; they share the leaves
-//! [`filters`] and [`error`]. The [`relay`] runs beside the server on a thread of its own.
+//! combines the verticals [`auth`], [`health`], [`purchase`] and [`query`]; they share the leaves
+//! [`filters`], [`input`], [`seat`] and [`error`]. The [`relay`] runs beside the server on a thread of its own.
 
+pub mod auth;
 pub mod config;
 pub mod error;
 pub mod filters;
 pub mod health;
+pub mod input;
 pub mod purchase;
 pub mod query;
 pub mod relay;
 pub mod routes;
+pub mod seat;
 pub mod startup;
 pub mod state;

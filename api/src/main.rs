@@ -4,10 +4,13 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
+use api::auth::request::Registration;
+use api::auth::Role;
 use api::config::ApiSettings;
 use api::startup::Application;
 use clap::{Parser, Subcommand};
-use infra::config::{Env, HttpSettings};
+use infra::config::{Env, HttpSettings, MysqlSettings};
+use secrecy::ExposeSecret;
 
 // glibc's allocator was a sixth of the purchase path's CPU in profiles; mimalloc's
 // thread-local free lists take most of that away.
@@ -29,6 +32,28 @@ enum Command {
     Serve,
     /// Exit 0 if the api on this host answers `/api/v1/health` (on API_BIND's port) within 2 s.
     Healthcheck,
+    /// Manage accounts.
+    Users {
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UsersCommand {
+    /// Create an account. The password is read from USER_PASSWORD, else from the first line
+    /// of standard input; there is never a default one.
+    Create {
+        /// Its email.
+        #[arg(long)]
+        email: String,
+        /// Its display name.
+        #[arg(long, default_value = "Admin")]
+        name: String,
+        /// An admin account (the default is a buyer).
+        #[arg(long)]
+        admin: bool,
+    },
 }
 
 #[tokio::main]
@@ -60,7 +85,35 @@ async fn execute(command: Command, env: &Env) -> anyhow::Result<()> {
             let http = HttpSettings::load(env)?;
             infra::probe::http_ok(http.bind.port(), "/api/v1/health").await
         }
+        Command::Users {
+            command: UsersCommand::Create { email, name, admin },
+        } => create_user(env, &email, &name, admin).await,
     }
+}
+
+/// `api users create`: prints `{"userId": ...}`.
+async fn create_user(env: &Env, email: &str, name: &str, admin: bool) -> anyhow::Result<()> {
+    let password = match env.optional_secret("USER_PASSWORD") {
+        Some(password) => password.expose_secret().to_owned(),
+        None => {
+            let mut line = String::new();
+            std::io::stdin()
+                .read_line(&mut line)
+                .context("Failed to read the password from standard input")?;
+            line.trim_end_matches(['\r', '\n']).to_owned()
+        }
+    };
+    let registration = Registration::new(email, password, name).map_err(anyhow::Error::msg)?;
+    let pool = infra::mysql::connect(&MysqlSettings::load(env)?).await?;
+    infra::mysql::migrate(&pool).await?;
+    let role = if admin { Role::Admin } else { Role::Buyer };
+    let user = api::auth::create_account(&pool, registration, role)
+        .await
+        .context("Failed to create the account")?;
+    pool.disconnect().await.ok();
+    println!("{}", serde_json::json!({"userId": user.user_id, "role": role.as_str()}));
+    tracing::info!(user_id = %user.user_id, role = role.as_str(), "account created");
+    Ok(())
 }
 
 #[cfg(test)]

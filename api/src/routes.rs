@@ -6,7 +6,7 @@ use warp::{Filter, Reply};
 
 use crate::error::handle_rejection;
 use crate::state::AppState;
-use crate::{health, purchase, query};
+use crate::{auth, health, purchase, query};
 
 /// The OpenAPI 3 document of every route, served at `/api/v1/openapi.json`.
 pub const OPENAPI: &str = include_str!("../openapi.json");
@@ -24,6 +24,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/events/{eventId}/seats"),
     ("GET", "/api/v1/venues"),
     ("GET", "/api/v1/venues/{venueId}"),
+    ("POST", "/api/v1/auth/register"),
+    ("POST", "/api/v1/auth/login"),
+    ("GET", "/api/v1/me"),
     ("GET", "/api/v1/health"),
     ("GET", "/api/v1/ready"),
     ("GET", "/api/v1/openapi.json"),
@@ -36,6 +39,7 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = I
         .map(|| warp::reply::with_header(OPENAPI, "content-type", "application/json"));
     openapi
         .or(health::routes(state.clone()))
+        .or(auth::routes(state.clone()))
         .or(purchase::routes(state.clone()))
         .or(query::routes(state))
         .recover(handle_rejection)

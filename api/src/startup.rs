@@ -8,10 +8,12 @@ use infra::mysql;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::auth::token::Tokens;
 use crate::config::ApiSettings;
+use crate::purchase::seat_lock::SeatLock;
 use crate::relay::{LinkHealth, RelayThread};
 use crate::routes::routes;
-use crate::state::AppState;
+use crate::state::{AppState, Parts};
 
 /// The api, connected and bound, not yet serving.
 pub struct Application {
@@ -54,8 +56,20 @@ impl Application {
             .await
             .with_context(|| format!("Failed to bind {}", settings.http.bind))?;
         let local_addr = listener.local_addr()?;
-        let prefix = settings.redis.key_prefix.clone();
-        let state = AppState::new(catalog, redis, prefix, pool, broker, topic, settings.http.body_limit);
+        let key_prefix = settings.redis.key_prefix.clone();
+        let state = AppState::new(Parts {
+            catalog,
+            seat_lock: SeatLock::new(redis.clone(), key_prefix.clone()),
+            redis,
+            key_prefix,
+            mysql: pool,
+            broker,
+            topic,
+            body_limit: settings.http.body_limit,
+            tokens: Tokens::new(&settings.auth)?,
+            require_auth: settings.auth.require_auth,
+            holds: settings.holds.clone(),
+        });
         state
             .seat_lock()
             .load()

@@ -1,52 +1,52 @@
-//! What the handlers share: the catalog, the seat lock, the stores, the relay's health.
+//! What the handlers share: the catalog, the seat lock, the stores, tokens, the relay's
+//! health. Built once at start ([`crate::startup`]).
 
 use std::sync::Arc;
 
 use domain::Catalog;
+use infra::config::HoldSettings;
 use mysql_async::Pool;
 use redis::aio::ConnectionManager;
 
+use crate::auth::limiter::Limiter;
+use crate::auth::token::Tokens;
 use crate::purchase::seat_lock::SeatLock;
 use crate::relay::LinkHealth;
 
 /// Cheap to clone: one `Arc`.
 #[derive(Clone)]
-pub struct AppState(Arc<Inner>);
+pub struct AppState(Arc<Parts>);
 
-struct Inner {
-    catalog: Catalog,
-    seat_lock: SeatLock,
-    redis: ConnectionManager,
-    key_prefix: String,
-    mysql: Pool,
-    broker: Option<LinkHealth>,
-    topic: Option<LinkHealth>,
-    body_limit: u64,
+/// Everything the state holds.
+pub struct Parts {
+    /// The in-memory catalog.
+    pub catalog: Catalog,
+    /// The commit point of direct purchases.
+    pub seat_lock: SeatLock,
+    /// The shared, multiplexed Redis connection.
+    pub redis: ConnectionManager,
+    /// The prefix of every Redis key.
+    pub key_prefix: String,
+    /// The MySQL pool.
+    pub mysql: Pool,
+    /// The relay's broker link, if this instance relays.
+    pub broker: Option<LinkHealth>,
+    /// The relay's replay-topic link, if it produces to one.
+    pub topic: Option<LinkHealth>,
+    /// Largest accepted request body.
+    pub body_limit: u64,
+    /// Signs and checks access tokens.
+    pub tokens: Tokens,
+    /// Whether `POST /api/v1/tickets` needs a token.
+    pub require_auth: bool,
+    /// Hold lifetime and size.
+    pub holds: HoldSettings,
 }
 
 impl AppState {
-    /// State over live connections. `broker` is `None` when this instance runs no relay,
-    /// `topic` when it produces to no replay topic.
-    pub fn new(
-        catalog: Catalog,
-        redis: ConnectionManager,
-        key_prefix: String,
-        mysql: Pool,
-        broker: Option<LinkHealth>,
-        topic: Option<LinkHealth>,
-        body_limit: u64,
-    ) -> Self {
-        let seat_lock = SeatLock::new(redis.clone(), key_prefix.clone());
-        Self(Arc::new(Inner {
-            catalog,
-            seat_lock,
-            redis,
-            key_prefix,
-            mysql,
-            broker,
-            topic,
-            body_limit,
-        }))
+    /// State over live connections.
+    pub fn new(parts: Parts) -> Self {
+        Self(Arc::new(parts))
     }
 
     /// The in-memory catalog.
@@ -87,5 +87,25 @@ impl AppState {
     /// Largest accepted request body.
     pub fn body_limit(&self) -> u64 {
         self.0.body_limit
+    }
+
+    /// Access tokens.
+    pub fn tokens(&self) -> &Tokens {
+        &self.0.tokens
+    }
+
+    /// The failed-login counters.
+    pub fn login_limiter(&self) -> Limiter {
+        Limiter::new(self.redis(), &self.0.key_prefix)
+    }
+
+    /// Whether a direct purchase needs a token.
+    pub fn require_auth(&self) -> bool {
+        self.0.require_auth
+    }
+
+    /// Hold lifetime and size.
+    pub fn holds(&self) -> &HoldSettings {
+        &self.0.holds
     }
 }

@@ -19,6 +19,7 @@ pub const MIGRATIONS: &[(u32, &str, &str)] = &[
         "ticket_venue_index",
         include_str!("../sql/0003_ticket_venue_index.sql"),
     ),
+    (4, "user", include_str!("../sql/0004_user.sql")),
 ];
 
 /// A named server-side lock, so concurrent starts of the api and consumers migrate once.

@@ -41,6 +41,63 @@ impl TestApp {
             .await
     }
 
+    /// Posts `body` as JSON to `path`, with `token` as the bearer token if there is one.
+    pub async fn post(&self, path: &str, body: &Value, token: Option<&str>) -> (u16, Value) {
+        let mut request = self.client.post(format!("{}{path}", self.address)).json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        json_response(request.send().await.unwrap()).await
+    }
+
+    /// Gets `path` with `token` as the bearer token.
+    pub async fn get_as(&self, path: &str, token: &str) -> (u16, Value) {
+        let request = self.client.get(format!("{}{path}", self.address)).bearer_auth(token);
+        json_response(request.send().await.unwrap()).await
+    }
+
+    /// Registers a buyer with a fresh email and signs in; returns the token and the user id.
+    pub async fn new_buyer(&self) -> (String, String) {
+        let email = format!("buyer-{}@example.com", uuid::Uuid::new_v4().simple());
+        let (status, body) = self
+            .post(
+                "/api/v1/auth/register",
+                &serde_json::json!({"email": email, "password": "correct horse battery", "name": "Buyer"}),
+                None,
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        let user_id = body["userId"].as_str().unwrap().to_owned();
+        (self.login(&email, "correct horse battery").await, user_id)
+    }
+
+    /// Creates an admin account the way `api users create --admin` does, and signs in as it;
+    /// returns the token.
+    pub async fn new_admin(&self, env: &TestEnv) -> String {
+        let email = format!("admin-{}@example.com", uuid::Uuid::new_v4().simple());
+        let registration =
+            api::auth::request::Registration::new(&email, "correct horse battery".into(), "Admin").unwrap();
+        let pool = mysql_async::Pool::new(env.settings(&[]).mysql.url.expose());
+        api::auth::create_account(&pool, registration, api::auth::Role::Admin)
+            .await
+            .unwrap();
+        pool.disconnect().await.ok();
+        self.login(&email, "correct horse battery").await
+    }
+
+    /// Signs in; returns the token.
+    pub async fn login(&self, email: &str, password: &str) -> String {
+        let (status, body) = self
+            .post(
+                "/api/v1/auth/login",
+                &serde_json::json!({"email": email, "password": password}),
+                None,
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        body["accessToken"].as_str().unwrap().to_owned()
+    }
+
     /// Posts raw bytes with the given content type to the purchase endpoint.
     pub async fn post_raw(&self, body: Vec<u8>, content_type: Option<&str>) -> (u16, Value) {
         let mut request = self.client.post(format!("{}/api/v1/tickets", self.address)).body(body);

@@ -52,6 +52,7 @@ impl TestEnv {
         let mysql_server = mysql.rsplit_once('/').map_or(mysql, |(server, _)| server).to_owned();
         let overrides = HashMap::from([
             ("API_BIND", "127.0.0.1:0".to_owned()),
+            ("JWT_SECRET", format!("test-secret-{id}-0123456789abcdef")),
             ("REDIS_KEY_PREFIX", format!("test-{id}")),
             ("AMQP_EXCHANGE", format!("test-{id}.ticket.events")),
             ("AMQP_QUEUE_PREFIX", format!("test-{id}.")),

@@ -6,7 +6,7 @@ use infra::redis::{remaining_field, EventKeys};
 use redis::aio::{ConnectionLike, ConnectionManager};
 use redis::Script;
 
-use super::request::Seat;
+use crate::seat::Seat;
 
 /// What the script decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

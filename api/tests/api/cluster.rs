@@ -2,8 +2,9 @@
 //! `TEST_REDIS_CLUSTER` names its nodes): the script and keys the api uses run unchanged,
 //! because every key of an event carries the event id as its hash tag.
 
-use api::purchase::request::{self, Seat};
+use api::purchase::request;
 use api::purchase::seat_lock::{Outcome, SeatLock};
+use api::seat::Seat;
 use domain::Catalog;
 use futures_util::{stream, StreamExt};
 use infra::contract::TicketEvent;

@@ -487,15 +487,24 @@ async fn the_openapi_document_and_the_routes_match_both_ways() {
         (app.get("/api/v1/ready").await.0 == 200).then_some(())
     })
     .await;
+    let (token, _) = app.new_buyer().await;
     for (method, template) in api::routes::ROUTES {
         let path = template
             .replace("{ticketId}", &ticket.ticket_id.to_string())
             .replace("{eventId}", "Event1")
             .replace("{venueId}", "Venue1");
-        let (status, body) = if *method == "POST" {
-            app.purchase(&seat("Venue1", "Event1", 1, "A", 1)).await
-        } else {
-            app.get(&path).await
+        let email = format!("walk-{}@example.com", uuid::Uuid::new_v4().simple());
+        let account = json!({"email": email, "password": "correct horse battery", "name": "Walker"});
+        let (status, body) = match (*method, *template) {
+            ("POST", "/api/v1/tickets") => app.purchase(&seat("Venue1", "Event1", 1, "A", 1)).await,
+            ("POST", "/api/v1/auth/register") => app.post(&path, &account, None).await,
+            ("POST", "/api/v1/auth/login") => {
+                app.post("/api/v1/auth/register", &account, None).await;
+                app.post(&path, &account, None).await
+            }
+            ("GET", "/api/v1/me") => app.get_as(&path, &token).await,
+            ("GET", _) => app.get(&path).await,
+            other => panic!("no example request for {other:?}: add one"),
         };
         assert!(
             matches!(status, 200 | 201),

@@ -28,6 +28,12 @@ impl Env {
         (self.0)(name)
     }
 
+    /// A secret with no rules of its own, e.g. a password handed to a command; `None` when
+    /// unset or empty.
+    pub fn optional_secret(&self, name: &str) -> Option<SecretString> {
+        self.var(name).filter(|v| !v.is_empty()).map(SecretString::from)
+    }
+
     /// The process environment.
     pub fn process() -> Self {
         Self(Box::new(|name| std::env::var(name).ok()))
@@ -121,6 +127,24 @@ impl Env {
             return Err(invalid(name, value, "must not be empty"));
         }
         Ok(value)
+    }
+
+    /// A secret of at least `min_len` bytes that has no default: the program does not start
+    /// without it. Its value never appears in an error.
+    pub(super) fn secret(&self, name: &'static str, min_len: usize) -> Result<SecretString, ConfigError> {
+        match self.var(name) {
+            Some(value) if value.len() >= min_len => Ok(SecretString::from(value)),
+            Some(_) => Err(invalid(
+                name,
+                "(hidden)".into(),
+                format!("must be at least {min_len} bytes"),
+            )),
+            None => Err(invalid(
+                name,
+                String::new(),
+                format!("is required: at least {min_len} random bytes, e.g. `openssl rand -hex 32`"),
+            )),
+        }
     }
 
     pub(super) fn key_prefix(&self, name: &'static str, default: &str) -> Result<String, ConfigError> {

@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use env::invalid;
 pub use env::{ConfigError, Env, SecretUrl};
+use secrecy::SecretString;
 
 /// Logging.
 #[derive(Debug, Clone)]
@@ -59,6 +60,62 @@ impl HttpSettings {
             bind: env.parse("API_BIND", "0.0.0.0:8080")?,
             body_limit: env.parse_in("API_BODY_LIMIT_BYTES", "4096", 64..=1 << 20)?,
             shutdown_grace: Duration::from_secs(env.parse_in("API_SHUTDOWN_GRACE_SECS", "15", 0..=600)?),
+        })
+    }
+}
+
+/// Buyers' accounts and their tokens.
+#[derive(Clone)]
+pub struct AuthSettings {
+    /// `JWT_SECRET`: the HS256 key tokens are signed with, at least 32 bytes; no default, so
+    /// an api without one does not start (the local scripts generate one into `.local/`).
+    pub jwt_secret: SecretString,
+    /// `JWT_TTL_SECS`: how long a token is valid.
+    pub jwt_ttl: Duration,
+    /// `API_REQUIRE_AUTH`: `true` refuses anonymous direct purchases (401); by default
+    /// `POST /api/v1/tickets` sells without a token, as the contention benchmarks need.
+    pub require_auth: bool,
+}
+
+impl AuthSettings {
+    /// Reads `JWT_SECRET`, `JWT_TTL_SECS` and `API_REQUIRE_AUTH`.
+    pub fn load(env: &Env) -> Result<Self, ConfigError> {
+        Ok(Self {
+            jwt_secret: env.secret("JWT_SECRET", 32)?,
+            jwt_ttl: Duration::from_secs(env.parse_in("JWT_TTL_SECS", "3600", 60..=7 * 86_400)?),
+            require_auth: env.parse("API_REQUIRE_AUTH", "false")?,
+        })
+    }
+}
+
+impl std::fmt::Debug for AuthSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthSettings")
+            .field("jwt_secret", &"(hidden)")
+            .field("jwt_ttl", &self.jwt_ttl)
+            .field("require_auth", &self.require_auth)
+            .finish()
+    }
+}
+
+/// Seat holds and checkout.
+#[derive(Debug, Clone)]
+pub struct HoldSettings {
+    /// `HOLD_TTL_SECS`: how long a hold keeps its seats.
+    pub ttl: Duration,
+    /// `HOLD_MAX_SEATS`: the most seats one hold may take.
+    pub max_seats: usize,
+    /// `PAYMENT_LATENCY_MS`: how long the simulated payment gateway takes per call.
+    pub payment_latency: Duration,
+}
+
+impl HoldSettings {
+    /// Reads `HOLD_TTL_SECS`, `HOLD_MAX_SEATS` and `PAYMENT_LATENCY_MS`.
+    pub fn load(env: &Env) -> Result<Self, ConfigError> {
+        Ok(Self {
+            ttl: Duration::from_secs(env.parse_in("HOLD_TTL_SECS", "600", 1..=86_400)?),
+            max_seats: env.parse_in("HOLD_MAX_SEATS", "10", 1..=100)?,
+            payment_latency: Duration::from_millis(env.parse_in("PAYMENT_LATENCY_MS", "0", 0..=60_000)?),
         })
     }
 }
