@@ -30,7 +30,7 @@ loadtest=$ROOT/target/release/loadtest
 log "commit-point ceiling: redis-benchmark running the seat-lock script"
 sha=$(redis-cli SCRIPT LOAD "$(cat api/src/purchase/seat_lock.lua)")
 redis_rps=$(redis-benchmark -q -n 200000 -c "$CONNECTIONS" -r 78000 --csv \
-  EVALSHA "$sha" 3 'bench:{Event1}:seats:1' 'bench:{Event1}:counts' 'bench:{Event1}:outbox' \
+  EVALSHA "$sha" 4 'bench:{Event1}:seats:1' 'bench:{Event1}:counts' 'bench:{Event1}:outbox' 'bench:{Event1}:holds:1' \
   __rand_int__ remaining:1 78000 id 00000000-0000-7000-8000-000000000000 e \
   '{"v":1,"ticketId":"00000000-0000-7000-8000-000000000000","venueId":"Venue1","eventId":"Event1","zoneId":1,"row":"A","column":1,"price":"150.00","createdOn":"2027-01-01T00:00:00.000Z"}' |
   awk -F'","' 'NR==2 {print $(NF-6)}')  # rps: 7th field from the end (the name holds quotes)

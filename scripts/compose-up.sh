@@ -13,9 +13,9 @@
 #   --timeout S     how long to wait for /api/v1/ready (default 300)
 #
 # Configuration: the environment, then .env (compose reads it itself; see the compose section
-# of .env.template). Passwords left unset (or as <placeholders>) get random local values, kept
-# in .local/compose/secrets.env (mode 600, git-ignored) so that the data volumes, initialised
-# with them, keep working.
+# of .env.template). Passwords and the api's JWT_SECRET left unset (or as <placeholders>) get
+# random local values, kept in .local/compose/secrets.env (mode 600, git-ignored) so that the
+# data volumes, initialised with them, keep working and signed-in users stay signed in.
 #
 # Needs Docker with Compose v2 (`docker compose`, or a `docker-compose` of version 2 or later).
 set -euo pipefail
@@ -25,7 +25,9 @@ COMPOSE_STATE=$ROOT/.local/compose
 SECRETS_FILE=$COMPOSE_STATE/secrets.env
 COMPOSE_LOG=$COMPOSE_STATE/compose.log
 # Variables docker-compose.yml requires (`${VAR:?...}`).
-COMPOSE_SECRETS=(REDIS_PASSWORD RABBITMQ_PASSWORD MYSQL_PASSWORD MYSQL_ROOT_PASSWORD)
+COMPOSE_SECRETS=(REDIS_PASSWORD RABBITMQ_PASSWORD MYSQL_PASSWORD MYSQL_ROOT_PASSWORD JWT_SECRET)
+# The api refuses a shorter JWT_SECRET.
+JWT_SECRET_MIN_BYTES=32
 VERBOSE=0
 COMPOSE=()
 
@@ -64,9 +66,16 @@ setting() {
 # A value that must not be used as a password: empty, or a <placeholder> from .env.template.
 is_placeholder() { [[ -z $1 || $1 == \<*\> ]]; }
 
-random_secret() { od -An -tx1 -N24 /dev/urandom | tr -d ' \n'; }
+# random_secret NAME: a random value for NAME, in hex (letters and digits only: safe in URLs).
+# 24 bytes for a password; JWT_SECRET gets 32 bytes (64 characters), as scripts/lib.sh makes
+# the local one, since the api wants at least 32.
+random_secret() {
+  local bytes=24
+  [[ $1 == JWT_SECRET ]] && bytes=$JWT_SECRET_MIN_BYTES
+  od -An -tx1 -N"$bytes" /dev/urandom | tr -d ' \n'
+}
 
-# ensure_secrets generate|dummy: exports every required password that neither the environment
+# ensure_secrets generate|dummy: exports every required secret that neither the environment
 # nor .env sets to a real value. `generate` takes it from .local/compose/secrets.env, creating a
 # random one there if needed; `dummy` (for `down`, which only needs the file to interpolate)
 # uses the saved one or a throw-away value and writes nothing.
@@ -80,7 +89,7 @@ ensure_secrets() {
       value=$(grep -E "^$name=" "$SECRETS_FILE" | tail -n 1 | cut -d= -f2- || true)
     fi
     if [[ -z $value && $mode == generate ]]; then
-      value=$(random_secret)
+      value=$(random_secret "$name")
       mkdir -p "$COMPOSE_STATE"
       chmod 700 "$COMPOSE_STATE"
       (
@@ -91,6 +100,14 @@ ensure_secrets() {
     fi
     export "$name=${value:-unused-by-down}"
   done
+}
+
+# The api refuses a JWT_SECRET shorter than 32 bytes and would never become ready: say so now.
+check_jwt_secret() {
+  local LC_ALL=C value
+  value=$(setting JWT_SECRET '')
+  ((${#value} >= JWT_SECRET_MIN_BYTES)) ||
+    die "JWT_SECRET must be at least $JWT_SECRET_MIN_BYTES bytes (make one with \`openssl rand -hex 32\`), or leave it unset to have one generated"
 }
 
 # Sets COMPOSE to the Compose v2 command line for this project.
@@ -197,7 +214,7 @@ EOF
     printf '  Kafka           %s:%s (inside the network: kafka:9092)\n' "$host" "$(setting HOST_KAFKA_PORT 29092)"
   fi
   if [[ -f $SECRETS_FILE ]]; then
-    printf 'Generated passwords: %s\n' "${SECRETS_FILE#"$ROOT"/}"
+    printf 'Generated secrets: %s\n' "${SECRETS_FILE#"$ROOT"/}"
   fi
   cat <<EOF
 Logs: docker compose logs -f api
@@ -230,6 +247,7 @@ main() {
   find_compose
   require_engine
   ensure_secrets generate
+  check_jwt_secret
   if ((replay)); then
     export COMPOSE_PROFILES=${COMPOSE_PROFILES:+$COMPOSE_PROFILES,}replay
     [[ -n $(setting COMPOSE_KAFKA_BOOTSTRAP '') ]] || export COMPOSE_KAFKA_BOOTSTRAP=kafka:9092

@@ -269,10 +269,12 @@ module "api_user_data" {
   aws_region     = var.aws_region
   ecr_registries = lookup(local.ecr_registries, "api", [])
   images         = local.images
+  # The JWT key only here: the api alone signs and checks tokens.
   secret_parameters = {
     redis_password    = local.secret_names.redis_password
     rabbitmq_password = local.secret_names.rabbitmq_password
     mysql_password    = local.secret_names.mysql_password
+    jwt_secret        = local.secret_names.jwt_secret
   }
   hosts = {
     redis    = module.redis.private_ip
@@ -300,7 +302,7 @@ module "api" {
   root_volume_gb              = var.app_root_volume_gb
   user_data                   = module.api_user_data[count.index].rendered
   replace_on_user_data_change = true
-  ssm_parameter_arns          = [local.secret_arns.redis_password, local.secret_arns.rabbitmq_password, local.secret_arns.mysql_password]
+  ssm_parameter_arns          = [local.secret_arns.redis_password, local.secret_arns.rabbitmq_password, local.secret_arns.mysql_password, local.secret_arns.jwt_secret]
   kms_key_arn                 = aws_kms_key.this.arn
   ecr_repository_arns         = lookup(local.ecr_repository_arns, "api", [])
   enable_ssm_session_manager  = var.enable_ssm_session_manager

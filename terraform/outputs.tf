@@ -38,7 +38,7 @@ output "nat_public_ip" {
 }
 
 output "ssm_parameter_names" {
-  description = "SSM parameters holding the passwords (SecureString, KMS-encrypted)."
+  description = "SSM parameters holding the passwords and the api's JWT secret (SecureString, KMS-encrypted)."
   value       = local.secret_names
 }
 

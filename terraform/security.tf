@@ -1,6 +1,7 @@
 # The deployment's KMS key (SSM parameters, flow log group, RDS storage and Performance
-# Insights) and the passwords as SecureString SSM parameters. Each instance role may read only
-# the parameters its tier needs (see main.tf), so no password is ever in user data.
+# Insights) and the secrets (the passwords, the api's JWT signing key) as SecureString SSM
+# parameters. Each instance role may read only the parameters its tier needs (see main.tf), so
+# no secret is ever in user data.
 
 data "aws_caller_identity" "current" {}
 
@@ -57,11 +58,12 @@ locals {
     rabbitmq_password   = var.rabbitmq_password
     mysql_password      = var.mysql_password
     mysql_root_password = var.mysql_root_password
+    jwt_secret          = var.jwt_secret
   }
 }
 
 resource "aws_ssm_parameter" "secret" {
-  for_each = toset(["redis_password", "rabbitmq_password", "mysql_password", "mysql_root_password"])
+  for_each = toset(["redis_password", "rabbitmq_password", "mysql_password", "mysql_root_password", "jwt_secret"])
 
   name        = "/${var.name_prefix}/${each.key}"
   description = "${var.name_prefix} ${replace(each.key, "_", " ")} (read by the instances at boot)"

@@ -272,7 +272,8 @@ variable "dynamodb_image" {
 # ---------------------------------------------------------------------------------------------
 # Credentials: sensitive, no defaults. Stored as SecureString SSM parameters (KMS); the
 # instances read only the ones they need at boot, so they never appear in user data.
-# Letters, digits, '-' and '_' only: they go into connection URLs.
+# Letters, digits, '-' and '_' only: the passwords go into connection URLs, and the same rule
+# keeps jwt_secret safe in the api's env file.
 # ---------------------------------------------------------------------------------------------
 
 variable "redis_password" {
@@ -341,6 +342,17 @@ variable "mysql_root_password" {
   }
 }
 
+variable "jwt_secret" {
+  description = "Key the api signs its users' tokens with (HS256), e.g. `openssl rand -hex 32`. Every api instance reads the same one; changing it signs every user out."
+  type        = string
+  sensitive   = true
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{32,512}$", var.jwt_secret))
+    error_message = "jwt_secret: 32-512 characters (the api wants at least 32 bytes), letters, digits, '-' and '_' only."
+  }
+}
+
 variable "mysql_database" {
   description = "Database of the read model (created at start if missing)."
   type        = string
@@ -357,16 +369,16 @@ variable "mysql_database" {
 # ---------------------------------------------------------------------------------------------
 
 variable "app_settings" {
-  description = "Extra environment variables for the api and the consumers (README \"Configuration\"), e.g. { RELAY_BATCH_SIZE = \"1000\", CONSUMER_CONCURRENCY = \"4\", LOG_FORMAT = \"json\" }. Connection settings (REDIS_URL, AMQP_URL, MYSQL_URL, DYNAMODB_ENDPOINT, API_BIND, RELAY_CONSUMER) are set by this configuration and cannot be overridden here."
+  description = "Extra environment variables for the api and the consumers (README \"Configuration\"), e.g. { RELAY_BATCH_SIZE = \"1000\", CONSUMER_CONCURRENCY = \"4\", LOG_FORMAT = \"json\" }. The api's tuning variables (JWT_TTL_SECS, API_REQUIRE_AUTH, HOLD_TTL_SECS, HOLD_MAX_SEATS, PAYMENT_LATENCY_MS) go here too. Connection settings (REDIS_URL, AMQP_URL, MYSQL_URL, DYNAMODB_ENDPOINT, API_BIND, RELAY_CONSUMER) are set by this configuration and cannot be overridden here, nor can JWT_SECRET (set jwt_secret: a value here would be written into the user data)."
   type        = map(string)
   default     = {}
 
   validation {
     condition = alltrue([for k, v in var.app_settings :
       can(regex("^[A-Z][A-Z0-9_]*$", k)) && can(regex("^[^$`\\\\\"'\n\r]*$", v)) &&
-      !contains(["REDIS_URL", "AMQP_URL", "MYSQL_URL", "DYNAMODB_ENDPOINT", "API_BIND", "RELAY_CONSUMER", "KAFKA_BOOTSTRAP"], k)
+      !contains(["REDIS_URL", "AMQP_URL", "MYSQL_URL", "DYNAMODB_ENDPOINT", "API_BIND", "RELAY_CONSUMER", "KAFKA_BOOTSTRAP", "JWT_SECRET"], k)
     ])
-    error_message = "app_settings keys must be upper-case environment variable names other than the connection settings; values must be single lines without $, `, \\ or quotes."
+    error_message = "app_settings keys must be upper-case environment variable names other than the connection settings and JWT_SECRET (set jwt_secret); values must be single lines without $, `, \\ or quotes."
   }
 }
 

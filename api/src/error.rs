@@ -46,6 +46,14 @@ pub enum ApiError {
         /// A sentence for humans.
         message: String,
     },
+    /// The payment was declined (402).
+    #[error("{message}")]
+    PaymentRequired {
+        /// Stable machine-readable code.
+        code: &'static str,
+        /// A sentence for humans, with the gateway's reason.
+        message: String,
+    },
     /// Signed in, but not allowed: a buyer on an admin route (403).
     #[error("this operation needs an admin account")]
     Forbidden,
@@ -55,6 +63,16 @@ pub enum ApiError {
     /// The request conflicts with the state of the resource, e.g. a seat sold before (409).
     #[error("{message}")]
     Conflict {
+        /// Stable machine-readable code.
+        code: &'static str,
+        /// A sentence for humans.
+        message: String,
+        /// More fields of the body, e.g. the seats that are not available.
+        details: Option<serde_json::Map<String, serde_json::Value>>,
+    },
+    /// The resource existed and is gone, e.g. an expired hold (410).
+    #[error("{message}")]
+    Gone {
         /// Stable machine-readable code.
         code: &'static str,
         /// A sentence for humans.
@@ -85,8 +103,10 @@ pub enum ApiError {
     /// A dependency did not answer in time; nothing was changed; the client may retry (503).
     #[error("{message}")]
     Unavailable {
-        /// What did not answer: `redis`, `mysql`.
+        /// What did not answer: `redis`, `mysql`, `payment`.
         dependency: &'static str,
+        /// `unavailable`, or `payment_unavailable` when the payment gateway failed.
+        code: &'static str,
         /// A sentence for the client.
         message: String,
         /// The dependency's error, for the log.
@@ -111,6 +131,15 @@ impl ApiError {
         }
     }
 
+    /// A 409 with no more to say than `message`.
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Conflict {
+            code,
+            message: message.into(),
+            details: None,
+        }
+    }
+
     /// A `cursor` that this API did not hand out.
     pub fn bad_cursor() -> Self {
         Self::invalid_parameter("cursor", "is not a cursor this API returned")
@@ -123,6 +152,7 @@ impl ApiError {
         if redis_unavailable(&e) {
             Self::Unavailable {
                 dependency: "redis",
+                code: "unavailable",
                 message: "the seat store did not answer; nothing was sold or changed, retry shortly".into(),
                 source: e.into(),
             }
@@ -138,6 +168,7 @@ impl ApiError {
         if mysql_unavailable(&e) {
             Self::Unavailable {
                 dependency: "mysql",
+                code: "unavailable",
                 message: "the ticket store is unavailable; retry shortly".into(),
                 source: e.into(),
             }
@@ -152,7 +183,9 @@ impl ApiError {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            Self::PaymentRequired { .. } => StatusCode::PAYMENT_REQUIRED,
             Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::Gone { .. } => StatusCode::GONE,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -172,6 +205,8 @@ impl ApiError {
             | Self::Unprocessable { code, .. }
             | Self::Conflict { code, .. }
             | Self::Unauthorized { code, .. }
+            | Self::PaymentRequired { code, .. }
+            | Self::Gone { code, .. }
             | Self::TooManyRequests { code, .. } => code,
             Self::Forbidden => "forbidden",
             Self::NotFound(_) => "not_found",
@@ -179,7 +214,7 @@ impl ApiError {
             Self::LengthRequired => "length_required",
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
-            Self::Unavailable { .. } => "unavailable",
+            Self::Unavailable { code, .. } => code,
             Self::Unexpected(_) => "internal",
         }
     }
@@ -210,10 +245,15 @@ impl ApiError {
             }
             other => other.to_string(),
         };
+        let details = match self {
+            Self::Conflict { details, .. } => details.as_ref(),
+            _ => None,
+        };
         let body = ErrorBody {
             code: self.code(),
             message: &message,
             field: self.field(),
+            details,
         };
         let mut response = warp::reply::with_status(warp::reply::json(&body), self.status()).into_response();
         let headers = response.headers_mut();
@@ -242,6 +282,8 @@ struct ErrorBody<'a> {
     message: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     field: Option<&'a str>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    details: Option<&'a serde_json::Map<String, serde_json::Value>>,
 }
 
 /// The root `recover`: our own rejections as they are, warp's mapped to their meaning.
@@ -330,14 +372,7 @@ mod tests {
                 "unknown_zone",
             ),
             (ApiError::NotFound("x".into()), 404, "not_found"),
-            (
-                ApiError::Conflict {
-                    code: "seat_taken",
-                    message: "sold".into(),
-                },
-                409,
-                "seat_taken",
-            ),
+            (ApiError::conflict("seat_taken", "sold"), 409, "seat_taken"),
             (ApiError::PayloadTooLarge, 413, "payload_too_large"),
             (ApiError::UnsupportedMediaType, 415, "unsupported_media_type"),
             (

@@ -5,7 +5,7 @@
 //! `main.rs` only parses the command line and calls [`startup::Application`]; everything
 //! else lives here so tests can build the application on port 0. Who imports whom, from
 //! the top: [`startup`] builds the [`state`] and serves [`routes`], the route table, which
-//! combines the verticals [`auth`], [`health`], [`purchase`] and [`query`]; they share the leaves
+//! combines the verticals [`auth`], [`health`], [`holds`], [`purchase`] and [`query`]; they share the leaves
 //! [`filters`], [`input`], [`seat`] and [`error`]. The [`relay`] runs beside the server on a thread of its own.
 
 pub mod auth;
@@ -13,7 +13,9 @@ pub mod config;
 pub mod error;
 pub mod filters;
 pub mod health;
+pub mod holds;
 pub mod input;
+pub mod payment;
 pub mod purchase;
 pub mod query;
 pub mod relay;

@@ -6,7 +6,7 @@ use warp::{Filter, Reply};
 
 use crate::error::handle_rejection;
 use crate::state::AppState;
-use crate::{auth, health, purchase, query};
+use crate::{auth, health, holds, purchase, query};
 
 /// The OpenAPI 3 document of every route, served at `/api/v1/openapi.json`.
 pub const OPENAPI: &str = include_str!("../openapi.json");
@@ -27,6 +27,11 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/auth/register"),
     ("POST", "/api/v1/auth/login"),
     ("GET", "/api/v1/me"),
+    ("GET", "/api/v1/me/tickets"),
+    ("POST", "/api/v1/holds"),
+    ("GET", "/api/v1/holds/{holdId}"),
+    ("DELETE", "/api/v1/holds/{holdId}"),
+    ("POST", "/api/v1/holds/{holdId}/checkout"),
     ("GET", "/api/v1/health"),
     ("GET", "/api/v1/ready"),
     ("GET", "/api/v1/openapi.json"),
@@ -40,6 +45,7 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = I
     openapi
         .or(health::routes(state.clone()))
         .or(auth::routes(state.clone()))
+        .or(holds::routes(state.clone()))
         .or(purchase::routes(state.clone()))
         .or(query::routes(state))
         .recover(handle_rejection)

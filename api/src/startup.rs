@@ -2,6 +2,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use anyhow::Context;
 use infra::mysql;
@@ -10,6 +11,8 @@ use tokio::sync::watch;
 
 use crate::auth::token::Tokens;
 use crate::config::ApiSettings;
+use crate::holds::store::HoldStore;
+use crate::payment::simulated::SimulatedGateway;
 use crate::purchase::seat_lock::SeatLock;
 use crate::relay::{LinkHealth, RelayThread};
 use crate::routes::routes;
@@ -57,6 +60,12 @@ impl Application {
             .with_context(|| format!("Failed to bind {}", settings.http.bind))?;
         let local_addr = listener.local_addr()?;
         let key_prefix = settings.redis.key_prefix.clone();
+        let hold_store = HoldStore::new(redis.clone(), &settings.redis.key_prefix);
+        let gateway = Arc::new(SimulatedGateway::new(
+            redis.clone(),
+            &settings.redis.key_prefix,
+            settings.holds.payment_latency,
+        ));
         let state = AppState::new(Parts {
             catalog,
             seat_lock: SeatLock::new(redis.clone(), key_prefix.clone()),
@@ -69,6 +78,8 @@ impl Application {
             tokens: Tokens::new(&settings.auth)?,
             require_auth: settings.auth.require_auth,
             holds: settings.holds.clone(),
+            hold_store,
+            gateway,
         });
         state
             .seat_lock()
@@ -104,6 +115,7 @@ impl Application {
             })
             .run();
         let mut server = std::pin::pin!(server);
+        let sweeper = tokio::spawn(crate::payment::sweep::run(self.state.clone(), server_stop.subscribe()));
         tracing::info!(address = %self.local_addr, "api listening");
         tokio::select! {
             () = &mut server => {}
@@ -115,6 +127,8 @@ impl Application {
                 }
             }
         }
+        let _ = server_stop.send(true);
+        sweeper.await.ok();
         let _ = self.relay_stop.send(true);
         if let Some(relay) = self.relay {
             relay.join().await?;

@@ -10,6 +10,8 @@ use redis::aio::ConnectionManager;
 
 use crate::auth::limiter::Limiter;
 use crate::auth::token::Tokens;
+use crate::holds::store::HoldStore;
+use crate::payment::PaymentGateway;
 use crate::purchase::seat_lock::SeatLock;
 use crate::relay::LinkHealth;
 
@@ -41,6 +43,10 @@ pub struct Parts {
     pub require_auth: bool,
     /// Hold lifetime and size.
     pub holds: HoldSettings,
+    /// The hold scripts.
+    pub hold_store: HoldStore,
+    /// Where checkouts pay.
+    pub gateway: Arc<dyn PaymentGateway>,
 }
 
 impl AppState {
@@ -107,5 +113,15 @@ impl AppState {
     /// Hold lifetime and size.
     pub fn holds(&self) -> &HoldSettings {
         &self.0.holds
+    }
+
+    /// The hold scripts.
+    pub fn hold_store(&self) -> &HoldStore {
+        &self.0.hold_store
+    }
+
+    /// Where checkouts pay.
+    pub fn gateway(&self) -> &dyn PaymentGateway {
+        self.0.gateway.as_ref()
     }
 }

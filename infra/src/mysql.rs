@@ -20,6 +20,7 @@ pub const MIGRATIONS: &[(u32, &str, &str)] = &[
         include_str!("../sql/0003_ticket_venue_index.sql"),
     ),
     (4, "user", include_str!("../sql/0004_user.sql")),
+    (5, "ticket_owner", include_str!("../sql/0005_ticket_owner.sql")),
 ];
 
 /// A named server-side lock, so concurrent starts of the api and consumers migrate once.
@@ -32,19 +33,37 @@ pub fn datetime(at: &chrono::DateTime<chrono::Utc>) -> String {
 
 /// The columns of a ticket, in the order [`decode_ticket`] reads them.
 pub const TICKET_COLUMNS: &str = "ticket_id, venue_id, event_id, zone_id, row_label, col_label, \
-     CAST(price AS CHAR), DATE_FORMAT(created_on, '%Y-%m-%d %H:%i:%s.%f')";
+     CAST(price AS CHAR), DATE_FORMAT(created_on, '%Y-%m-%d %H:%i:%s.%f'), buyer_id, order_id";
 
-/// A row of [`TICKET_COLUMNS`].
-pub type TicketRow = (String, String, String, u32, String, u32, String, String);
+/// A row of [`TICKET_COLUMNS`]: the seat, then when it was sold and to whom.
+pub type TicketRow = (
+    String,
+    String,
+    String,
+    u32,
+    String,
+    u32,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+);
 
 /// The ticket a row of [`TICKET_COLUMNS`] holds. An error means the table holds what no
 /// consumer writes: a bug or a hand edit, never a client's fault.
 pub fn decode_ticket(
-    (id, venue_id, event_id, zone_id, row, column, price, created): TicketRow,
+    (id, venue_id, event_id, zone_id, row, column, price, created, buyer, order): TicketRow,
 ) -> anyhow::Result<Ticket> {
     let created = NaiveDateTime::parse_from_str(&created, "%Y-%m-%d %H:%M:%S%.f")
         .with_context(|| format!("ticket {id}: created_on {created:?}"))?;
+    let uuid = |column: &str, value: Option<String>| {
+        value
+            .map(|v| Uuid::parse_str(&v).with_context(|| format!("ticket {id}: {column} {v:?}")))
+            .transpose()
+    };
     Ok(Ticket {
+        buyer_id: uuid("buyer_id", buyer)?,
+        order_id: uuid("order_id", order)?,
         ticket_id: Uuid::parse_str(&id).with_context(|| format!("ticket_id {id:?}"))?,
         price: price.parse().with_context(|| format!("ticket {id}: price {price:?}"))?,
         venue_id,

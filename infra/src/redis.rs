@@ -35,6 +35,27 @@ impl EventKeys {
     pub fn outbox(&self) -> String {
         format!("{}:outbox", self.base)
     }
+
+    /// The holds on seats of one zone: field = seat offset, value = `holdId|deadline`
+    /// (milliseconds since the epoch, Redis's clock). A field past its deadline is free.
+    pub fn holds(&self, zone_id: u32) -> String {
+        format!("{}:holds:{zone_id}", self.base)
+    }
+
+    /// One hold: its buyer, seats, total, deadline and state (`held`, `sold`, `released`).
+    pub fn hold(&self, hold: &uuid::Uuid) -> String {
+        format!("{}:hold:{}", self.base, hold.simple())
+    }
+
+    /// The live hold of one buyer at this event, if there is one; it expires with the hold.
+    pub fn buyer_hold(&self, buyer: &uuid::Uuid) -> String {
+        format!("{}:buyer:{}", self.base, buyer.simple())
+    }
+
+    /// An idempotency key's record, `scope` naming whose key it is.
+    pub fn idempotency(&self, scope: &str, key_digest: &str) -> String {
+        format!("{}:idempotency:{scope}:{key_digest}", self.base)
+    }
 }
 
 /// The field of [`EventKeys::counts`] holding a zone's unsold seats.
@@ -74,7 +95,16 @@ mod tests {
                 .and_then(|(_, t)| t.split_once('}'))
                 .map(|(tag, _)| tag.to_owned())
         };
-        for key in [keys.seats(1), keys.counts(), keys.outbox()] {
+        let hold = uuid::Uuid::nil();
+        for key in [
+            keys.seats(1),
+            keys.counts(),
+            keys.outbox(),
+            keys.holds(1),
+            keys.hold(&hold),
+            keys.buyer_hold(&hold),
+            keys.idempotency("anonymous", "ab"),
+        ] {
             assert_eq!(hash_tag(&key).as_deref(), Some("Event1"), "{key}");
         }
     }

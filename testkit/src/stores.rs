@@ -20,9 +20,9 @@ pub type DynamoTicket = Value;
 
 impl TestEnv {
     /// Every row of the test database's `ticket` table, in ticket id order; empty while no
-    /// program of this environment has created the database and migrated its schema yet. Any
-    /// other failure panics: a helper that read a broken query as "no tickets" would let a
-    /// test pass.
+    /// program of this environment has created the database and migrated its schema to the
+    /// latest version yet (no consumer writes before that). Any other failure panics: a helper
+    /// that read a broken query as "no tickets" would let a test pass.
     pub async fn sql_tickets(&self) -> Vec<SqlTicket> {
         let settings = self.settings(&[]);
         let mut conn = match mysql_async::Conn::from_url(settings.mysql.url.expose()).await {
@@ -30,17 +30,13 @@ impl TestEnv {
             Err(mysql_async::Error::Server(e)) if e.code == 1049 => return Vec::new(), // no database yet
             Err(e) => panic!("{e}"),
         };
-        let rows: Result<Vec<TicketRow>, _> = conn
+        if !migrated(&mut conn).await {
+            return Vec::new();
+        }
+        let rows: Vec<TicketRow> = conn
             .query(format!("SELECT {TICKET_COLUMNS} FROM ticket ORDER BY ticket_id"))
-            .await;
-        let rows = match rows {
-            Ok(rows) => rows,
-            // No table, and rightly so while the migration that creates it has not run.
-            Err(mysql_async::Error::Server(e)) if e.code == 1146 && !ticket_table_migrated(&mut conn).await => {
-                Vec::new()
-            }
-            Err(e) => panic!("reading the test's tickets: {e}"),
-        };
+            .await
+            .unwrap_or_else(|e| panic!("reading the test's tickets: {e}"));
         conn.disconnect().await.ok();
         rows.into_iter()
             .map(|row| serde_json::to_value(decode_ticket(row).unwrap()).unwrap())
@@ -99,9 +95,14 @@ impl TestEnv {
                     Some(AttributeValue::N(v)) => json!(v.parse::<u64>().unwrap()),
                     other => panic!("{k}: {other:?}"),
                 };
-                let ticket = json!({"ticketId": s("ticketId"), "venueId": s("venueId"), "eventId": s("eventId"),
+                let mut ticket = json!({"ticketId": s("ticketId"), "venueId": s("venueId"), "eventId": s("eventId"),
                     "zoneId": s("zoneId"), "row": s("row"), "column": s("column"), "price": s("price"),
                     "createdOn": s("createdOn"), "status": s("status")});
+                for owner in ["buyerId", "orderId"] {
+                    if item.contains_key(owner) {
+                        ticket[owner] = s(owner);
+                    }
+                }
                 items.insert(ticket["ticketId"].as_str().unwrap().to_owned(), ticket);
             }
             start = page.last_evaluated_key().cloned();
@@ -168,14 +169,11 @@ impl TestEnv {
     }
 }
 
-/// Whether `schema_migrations` records the migration that creates `ticket`.
-async fn ticket_table_migrated(conn: &mut mysql_async::Conn) -> bool {
-    let (version, ..) = infra::mysql::MIGRATIONS
-        .iter()
-        .find(|(_, name, _)| *name == "ticket")
-        .expect("a migration named ticket");
+/// Whether `schema_migrations` records the latest migration.
+async fn migrated(conn: &mut mysql_async::Conn) -> bool {
+    let latest = infra::mysql::MIGRATIONS.last().map_or(0, |(version, ..)| *version);
     let recorded: Result<Option<u64>, _> = conn
-        .exec_first("SELECT COUNT(*) FROM schema_migrations WHERE version = ?", (version,))
+        .exec_first("SELECT COUNT(*) FROM schema_migrations WHERE version = ?", (latest,))
         .await;
     match recorded {
         Ok(count) => count.unwrap_or(0) > 0,
@@ -200,5 +198,21 @@ where
             "timed out after {timeout:?} waiting for {what}"
         );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+impl TestEnv {
+    /// Every entry of the simulated payment gateway's ledger: `charge`, `amount` (cents),
+    /// `hold`, `status` (`charged` or `refunded`).
+    pub async fn payments(&self) -> Vec<HashMap<String, String>> {
+        use redis::AsyncCommands;
+        let mut redis = self.redis().await;
+        let pattern = format!("{}:payments:*", self.settings(&[]).redis.key_prefix);
+        let keys: Vec<String> = redis.keys(pattern).await.unwrap();
+        let mut entries = Vec::new();
+        for key in keys {
+            entries.push(redis.hgetall(key).await.unwrap());
+        }
+        entries
     }
 }

@@ -76,10 +76,10 @@ async fn register(state: &AppState, body: &[u8]) -> Result<serde_json::Value, Ap
     match create_account(state.mysql(), registration, Role::Buyer).await {
         Ok(user) => Ok(json!({"userId": user.user_id})),
         Err(CreateError::Hash(e)) => Err(e.into()),
-        Err(CreateError::EmailTaken) => Err(ApiError::Conflict {
-            code: "email_taken",
-            message: "an account with this email exists; sign in instead".into(),
-        }),
+        Err(CreateError::EmailTaken) => Err(ApiError::conflict(
+            "email_taken",
+            "an account with this email exists; sign in instead",
+        )),
         Err(CreateError::Mysql(e)) => Err(ApiError::mysql(e, "Failed to create an account")),
     }
 }
@@ -130,14 +130,16 @@ async fn me(state: &AppState, claims: &Claims) -> Result<User, ApiError> {
 
 /// The claims of a valid bearer token; 401 without one.
 pub fn buyer(state: AppState) -> impl Filter<Extract = (Claims,), Error = Rejection> + Clone {
-    optional(state).and_then(|claims: Option<Claims>| async move {
-        claims.ok_or_else(|| {
-            warp::reject::custom(ApiError::Unauthorized {
-                code: "missing_token",
-                message: "this operation needs `Authorization: Bearer <token>` (POST /api/v1/auth/login)".into(),
-            })
-        })
-    })
+    optional(state)
+        .and_then(|claims: Option<Claims>| async move { claims.ok_or_else(|| warp::reject::custom(missing_token())) })
+}
+
+/// The 401 of a route that needs a token and got none.
+pub fn missing_token() -> ApiError {
+    ApiError::Unauthorized {
+        code: "missing_token",
+        message: "this operation needs `Authorization: Bearer <token>` (POST /api/v1/auth/login)".into(),
+    }
 }
 
 /// The claims of a valid bearer token of an admin; 401 without one, 403 for a buyer's.

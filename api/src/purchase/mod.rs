@@ -1,7 +1,8 @@
 //! `POST /api/v1/tickets`: validate against the catalog, commit in Redis, answer.
 //!
 //! The answer never waits for the broker: the ticket event is in the outbox the moment the
-//! seat is sold, and the relay delivers it.
+//! seat is sold, and the relay delivers it. With a bearer token the ticket is the buyer's, in
+//! an order of its own; without one it is anonymous, unless `API_REQUIRE_AUTH` says no.
 
 pub mod request;
 pub mod seat_lock;
@@ -13,6 +14,7 @@ use warp::http::{header, StatusCode};
 use warp::reply::Response;
 use warp::{Filter, Rejection};
 
+use crate::auth::{self, Claims};
 use crate::error::ApiError;
 use crate::filters::{json_body, with_state};
 use crate::state::AppState;
@@ -22,10 +24,11 @@ use seat_lock::Outcome;
 pub fn routes(state: AppState) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
     warp::path!("api" / "v1" / "tickets")
         .and(warp::post())
+        .and(auth::optional(state.clone()))
         .and(json_body(state.body_limit()))
         .and(with_state(state))
-        .then(|body: Bytes, state: AppState| async move {
-            match purchase(&state, &body).await {
+        .then(|buyer: Option<Claims>, body: Bytes, state: AppState| async move {
+            match purchase(&state, buyer.as_ref(), &body).await {
                 Ok(sold) => created(sold),
                 Err(err) => err.response(),
             }
@@ -42,12 +45,18 @@ pub struct Sold {
     pub json: String,
 }
 
-/// Sells the seat named by `body`.
+/// Sells the seat named by `body`, to `buyer` if there is one.
 #[tracing::instrument(level = "debug", skip_all, fields(event_id, ticket_id))]
-pub async fn purchase(state: &AppState, body: &[u8]) -> Result<Sold, ApiError> {
+pub async fn purchase(state: &AppState, buyer: Option<&Claims>, body: &[u8]) -> Result<Sold, ApiError> {
+    if buyer.is_none() && state.require_auth() {
+        return Err(auth::missing_token());
+    }
     let request = request::parse(body)?;
     let seat = request::resolve(&request, state.catalog())?;
-    let ticket = seat.issue_ticket();
+    let ticket = match buyer {
+        Some(buyer) => seat.issue_ticket().owned_by(buyer.sub, uuid::Uuid::now_v7()),
+        None => seat.issue_ticket(),
+    };
     let span = tracing::Span::current();
     span.record("event_id", seat.event.event_id.as_str());
     span.record("ticket_id", tracing::field::display(ticket.ticket_id));
@@ -60,13 +69,20 @@ pub async fn purchase(state: &AppState, body: &[u8]) -> Result<Sold, ApiError> {
         .map_err(|e| ApiError::redis(e, "The seat lock script failed"))?;
     match outcome {
         Outcome::Sold => Ok(Sold { ticket, json }),
-        Outcome::Taken => Err(ApiError::Conflict {
-            code: "seat_taken",
-            message: format!(
+        Outcome::Taken => Err(ApiError::conflict(
+            "seat_taken",
+            format!(
                 "seat {}{} in zone {} of event {} is already sold",
                 ticket.row, ticket.column, ticket.zone_id, ticket.event_id
             ),
-        }),
+        )),
+        Outcome::Held => Err(ApiError::conflict(
+            "seat_held",
+            format!(
+                "seat {}{} in zone {} of event {} is held by a buyer at checkout; it may be free again later",
+                ticket.row, ticket.column, ticket.zone_id, ticket.event_id
+            ),
+        )),
     }
 }
 

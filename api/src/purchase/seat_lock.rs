@@ -15,6 +15,8 @@ pub enum Outcome {
     Sold,
     /// The seat had been sold before; nothing changed.
     Taken,
+    /// A live hold has the seat; nothing changed.
+    Held,
 }
 
 /// Sells seats through the script, run by SHA (redis-rs loads it again on `NOSCRIPT`, e.g.
@@ -51,6 +53,7 @@ impl<C: ConnectionLike + Clone + Send + Sync> SeatLock<C> {
             .key(keys.seats(seat.zone.zone_id))
             .key(keys.counts())
             .key(keys.outbox())
+            .key(keys.holds(seat.zone.zone_id))
             .arg(seat.offset)
             .arg(remaining_field(seat.zone.zone_id))
             .arg(seat.zone.capacity())
@@ -60,7 +63,11 @@ impl<C: ConnectionLike + Clone + Send + Sync> SeatLock<C> {
             .arg(event)
             .invoke_async(&mut self.conn.clone())
             .await?;
-        Ok(if sold == 1 { Outcome::Sold } else { Outcome::Taken })
+        Ok(match sold {
+            1 => Outcome::Sold,
+            2 => Outcome::Held,
+            _ => Outcome::Taken,
+        })
     }
 
     /// Round trip to Redis, for readiness.

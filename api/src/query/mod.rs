@@ -30,7 +30,7 @@ type Query = HashMap<String, String>;
 
 /// The query routes. Literal segments (`count`, `money`) come before `{ticketId}`.
 pub fn routes(state: AppState) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
-    let with_state = filters::with_state(state);
+    let with_state = filters::with_state(state.clone());
     let get = warp::get();
     let query = warp::query::<Query>();
     let count = warp::path!("api" / "v1" / "tickets" / "count" / String)
@@ -44,6 +44,14 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (Response,), Error = Rej
             .then(|venue: String, event: String, s: AppState| async move {
                 respond(tickets::money(&s, &venue, &event).await)
             });
+    let mine = warp::path!("api" / "v1" / "me" / "tickets")
+        .and(get)
+        .and(crate::auth::buyer(state.clone()))
+        .and(query)
+        .and(with_state.clone())
+        .then(|buyer: crate::auth::Claims, q: Query, s: AppState| async move {
+            respond(tickets::mine(&s, buyer.sub, q).await)
+        });
     let ticket = warp::path!("api" / "v1" / "tickets" / String)
         .and(get)
         .and(with_state.clone())
@@ -78,6 +86,8 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (Response,), Error = Rej
         .map(|q: Query, s: AppState| respond(catalog::venues(&s, q)));
     count
         .or(money)
+        .unify()
+        .or(mine)
         .unify()
         .or(ticket)
         .unify()

@@ -1,15 +1,15 @@
 //! `GET /api/v1/events/{eventId}/seats?zoneId=`: the seat map, from Redis, where sales are
-//! decided, so it is never behind the stores.
+//! decided, so it is never behind the stores. Each seat is `free`, `held` (by a hold whose
+//! deadline has not passed, by Redis's clock, as the scripts judge it) or `sold`.
 //!
-//! With `zoneId`: one `GET` of the zone's bitmap, decoded into sold/free per seat, O(seats)
-//! and one round trip. Without: one `HGETALL` of the event's counters, per zone.
+//! With `zoneId`: one round trip for the zone's bitmap and holds, O(seats). Without: one
+//! round trip for the event's counters and every zone's holds, per zone.
 
 use std::collections::HashMap;
 
 use domain::catalog::row;
-use domain::Zone;
+use domain::{Venue, Zone};
 use infra::redis::{remaining_field, EventKeys};
-use redis::AsyncCommands;
 use serde::Serialize;
 
 use super::params::{parse_id, Params};
@@ -17,13 +17,25 @@ use super::Query;
 use crate::error::ApiError;
 use crate::state::AppState;
 
+/// The state of one seat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SeatState {
+    /// Anyone may hold or buy it.
+    Free,
+    /// A buyer's hold has it until its deadline.
+    Held,
+    /// Sold.
+    Sold,
+}
+
 /// One row of a zone.
 #[derive(Debug, Serialize)]
 pub struct Row {
     /// Its label.
     row: String,
-    /// Per seat from column 1: `true` when sold.
-    sold: Vec<bool>,
+    /// Per seat from column 1.
+    seats: Vec<SeatState>,
 }
 
 /// Seats of one zone, or counts of every zone.
@@ -37,10 +49,9 @@ pub enum SeatMap {
         event_id: String,
         /// The zone.
         zone_id: u32,
-        /// Sold seats.
-        sold: u64,
-        /// Free seats.
-        remaining: u64,
+        /// Sold, held and free seats.
+        #[serde(flatten)]
+        counts: Counts,
         /// Every row.
         rows: Vec<Row>,
     },
@@ -49,13 +60,46 @@ pub enum SeatMap {
     Event {
         /// The event.
         event_id: String,
-        /// Sold seats of the event.
-        sold: u64,
-        /// Free seats of the event.
-        remaining: u64,
+        /// Sold, held and free seats of the event.
+        #[serde(flatten)]
+        counts: Counts,
         /// Per zone.
         zones: Vec<ZoneSeats>,
     },
+}
+
+/// How many seats are sold, held and free.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    /// Sold.
+    pub sold: u64,
+    /// Held by live holds.
+    pub held: u64,
+    /// Neither.
+    pub free: u64,
+}
+
+impl Counts {
+    /// The counts of a block of `capacity` seats, `sold` and `held` of them taken: the
+    /// catalog's one rule, so counters that disagree with a catalog changed under an existing
+    /// key prefix never wrap.
+    fn of(capacity: u64, sold: u64, held: u64) -> Self {
+        let sold = sold.min(capacity);
+        let held = held.min(capacity - sold);
+        Self {
+            sold,
+            held,
+            free: capacity - sold - held,
+        }
+    }
+
+    fn add(self, other: Self) -> Self {
+        Self {
+            sold: self.sold + other.sold,
+            held: self.held + other.held,
+            free: self.free + other.free,
+        }
+    }
 }
 
 /// Seat counts of one zone.
@@ -64,8 +108,8 @@ pub enum SeatMap {
 pub struct ZoneSeats {
     zone_id: u32,
     capacity: u64,
-    sold: u64,
-    remaining: u64,
+    #[serde(flatten)]
+    counts: Counts,
 }
 
 /// The seat map of an event or one of its zones.
@@ -81,44 +125,93 @@ pub async fn map(state: &AppState, event_id: &str, query: Query) -> Result<SeatM
         .venue(&event.venue_id)
         .ok_or_else(|| anyhow::anyhow!("the catalog lost the venue of {}", event.event_id))?;
     let keys = EventKeys::new(state.key_prefix(), &event.event_id);
-    let mut redis = state.redis();
-    let failed = |e| ApiError::redis(e, "Failed to read the seat map");
     match params.positive("zoneId")? {
         Some(zone_id) => {
             let zone = venue.zone(zone_id).ok_or_else(|| {
                 ApiError::invalid_parameter("zoneId", format!("venue `{}` has no zone {zone_id}", venue.venue_id))
             })?;
-            let bitmap: Vec<u8> = redis.get(keys.seats(zone_id)).await.map_err(failed)?;
-            let rows = rows(zone, &bitmap);
-            let sold = rows.iter().flat_map(|r| &r.sold).filter(|s| **s).count() as u64;
+            let (bitmap, holds, now): (Vec<u8>, HashMap<u64, String>, (i64, i64)) = redis::pipe()
+                .get(keys.seats(zone_id))
+                .hgetall(keys.holds(zone_id))
+                .cmd("TIME")
+                .query_async(&mut state.redis())
+                .await
+                .map_err(failed)?;
+            let now = millis(now);
+            let rows = rows(zone, &bitmap, |offset| {
+                holds.get(&offset).is_some_and(|h| is_live(h, now))
+            });
+            let seats = rows.iter().flat_map(|r| &r.seats);
+            let sold = seats.clone().filter(|s| **s == SeatState::Sold).count() as u64;
+            let held = seats.filter(|s| **s == SeatState::Held).count() as u64;
             Ok(SeatMap::Zone {
                 event_id,
                 zone_id,
-                sold,
-                remaining: zone.remaining(sold),
+                counts: Counts::of(zone.capacity(), sold, held),
                 rows,
             })
         }
         None => {
-            let counts: HashMap<String, i64> = redis.hgetall(keys.counts()).await.map_err(failed)?;
-            let zones: Vec<ZoneSeats> = venue.zones.iter().map(|z| zone_seats(z, &counts)).collect();
-            let sold = zones.iter().map(|z| z.sold).sum();
+            let zones = event_counts(state, &keys, venue).await?;
+            let counts = zones.iter().fold(Counts::default(), |total, z| total.add(z.counts));
             Ok(SeatMap::Event {
                 event_id,
-                sold,
-                remaining: venue.remaining(sold),
+                counts,
                 zones,
             })
         }
     }
 }
 
-/// A zone's counts from the event's counters hash, whose `remaining:<zone>` the seat lock
-/// starts at the zone's capacity on its first sale. The counter is read back into a sold
-/// count with the catalog's one rule ([`Zone::remaining`]): a counter that disagrees with
-/// a catalog changed under an existing key prefix (a negative counter, or more remaining
-/// than the zone holds) never wraps or panics.
-fn zone_seats(zone: &Zone, counts: &HashMap<String, i64>) -> ZoneSeats {
+/// Every zone's counts: the event's counters and every zone's live holds, in one round trip.
+pub async fn event_counts(state: &AppState, keys: &EventKeys, venue: &Venue) -> Result<Vec<ZoneSeats>, ApiError> {
+    let mut pipe = redis::pipe();
+    pipe.hgetall(keys.counts()).cmd("TIME");
+    for zone in &venue.zones {
+        pipe.hvals(keys.holds(zone.zone_id));
+    }
+    let replies: Vec<redis::Value> = pipe.query_async(&mut state.redis()).await.map_err(failed)?;
+    let decoded = (|| -> redis::RedisResult<_> {
+        let counts: HashMap<String, i64> = redis::from_redis_value_ref(replies.first().unwrap_or(&redis::Value::Nil))?;
+        let now: (i64, i64) = redis::from_redis_value_ref(replies.get(1).unwrap_or(&redis::Value::Nil))?;
+        let holds = replies
+            .iter()
+            .skip(2)
+            .map(redis::from_redis_value_ref::<Vec<String>>)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((counts, millis(now), holds))
+    })();
+    let (counts, now, holds) = decoded.map_err(failed)?;
+    Ok(venue
+        .zones
+        .iter()
+        .zip(holds)
+        .map(|(zone, holds)| {
+            let held = holds.iter().filter(|h| is_live(h, now)).count() as u64;
+            zone_seats(zone, &counts, held)
+        })
+        .collect())
+}
+
+fn failed(e: redis::RedisError) -> ApiError {
+    ApiError::redis(e, "Failed to read the seat map")
+}
+
+/// Redis's `TIME` (seconds, microseconds) in milliseconds.
+fn millis((seconds, micros): (i64, i64)) -> i64 {
+    seconds * 1000 + micros / 1000
+}
+
+/// Whether a holds field (`holdId|deadline`) is still live at `now`.
+fn is_live(hold: &str, now: i64) -> bool {
+    hold.rsplit_once('|')
+        .and_then(|(_, deadline)| deadline.parse::<i64>().ok())
+        .is_some_and(|deadline| deadline > now)
+}
+
+/// A zone's counts from the event's counters hash, whose `remaining:<zone>` the scripts
+/// start at the zone's capacity on its first sale, and its live holds.
+fn zone_seats(zone: &Zone, counts: &HashMap<String, i64>, held: u64) -> ZoneSeats {
     let capacity = zone.capacity();
     let sold = counts.get(&remaining_field(zone.zone_id)).map_or(0, |remaining| {
         capacity.saturating_sub(u64::try_from(*remaining).unwrap_or(0))
@@ -126,23 +219,28 @@ fn zone_seats(zone: &Zone, counts: &HashMap<String, i64>) -> ZoneSeats {
     ZoneSeats {
         zone_id: zone.zone_id,
         capacity,
-        sold,
-        remaining: zone.remaining(sold),
+        counts: Counts::of(capacity, sold, held),
     }
 }
 
-/// Decodes a zone bitmap: Redis numbers bits from the most significant bit of byte 0, and a
-/// missing or short string means free seats.
-fn rows(zone: &Zone, bitmap: &[u8]) -> Vec<Row> {
-    let bit = |offset: u64| {
+/// Decodes a zone bitmap and its holds: Redis numbers bits from the most significant bit of
+/// byte 0, and a missing or short string means unsold seats; `held` says whether a live hold
+/// has the seat at an offset.
+fn rows(zone: &Zone, bitmap: &[u8], held: impl Fn(u64) -> bool) -> Vec<Row> {
+    let sold = |offset: u64| {
         let byte = bitmap.get((offset / 8) as usize).copied().unwrap_or(0);
         byte & (0x80 >> (offset % 8)) != 0
     };
     (1..=zone.row_count)
         .map(|r| Row {
             row: row::label(r),
-            sold: (1..=zone.col_count)
-                .map(|c| zone.seat_offset(r, c).is_some_and(bit))
+            seats: (1..=zone.col_count)
+                .filter_map(|c| zone.seat_offset(r, c))
+                .map(|offset| match (sold(offset), held(offset)) {
+                    (true, _) => SeatState::Sold,
+                    (false, true) => SeatState::Held,
+                    (false, false) => SeatState::Free,
+                })
                 .collect(),
         })
         .collect()
@@ -153,42 +251,49 @@ mod tests {
     use domain::Price;
 
     use super::*;
+    use SeatState::{Free, Held, Sold};
 
-    #[test]
-    fn counters_that_disagree_with_the_catalog_never_wrap() {
-        let zone = Zone {
+    fn zone() -> Zone {
+        Zone {
             zone_id: 1,
             ticket_price: Price::default(),
             row_count: 2,
             col_count: 5,
-        };
-        let counts = |remaining: i64| HashMap::from([(remaining_field(1), remaining)]);
-        let seats = |c: &HashMap<String, i64>| {
-            let z = zone_seats(&zone, c);
-            (z.sold, z.remaining)
-        };
-        assert_eq!(seats(&HashMap::new()), (0, 10), "nothing sold yet");
-        assert_eq!(seats(&counts(7)), (3, 7));
-        assert_eq!(seats(&counts(12)), (0, 10), "more remaining than the zone holds");
-        assert_eq!(seats(&counts(-4)), (10, 0), "oversold against a shrunk zone");
+        }
     }
 
     #[test]
-    fn bitmaps_decode_most_significant_bit_first() {
-        let zone = Zone {
-            zone_id: 1,
-            ticket_price: Price::default(),
-            row_count: 2,
-            col_count: 5,
+    fn counters_that_disagree_with_the_catalog_never_wrap() {
+        let counts = |remaining: i64| HashMap::from([(remaining_field(1), remaining)]);
+        let seats = |c: &HashMap<String, i64>, held| {
+            let z = zone_seats(&zone(), c, held);
+            (z.counts.sold, z.counts.held, z.counts.free)
         };
-        // Seats at offsets 0 (A1), 4 (A5) and 6 (B2).
-        let rows = rows(&zone, &[0b1000_1010]);
+        assert_eq!(seats(&HashMap::new(), 0), (0, 0, 10), "nothing sold yet");
+        assert_eq!(seats(&counts(7), 2), (3, 2, 5));
+        assert_eq!(seats(&counts(12), 0), (0, 0, 10), "more remaining than the zone holds");
+        assert_eq!(seats(&counts(-4), 3), (10, 0, 0), "oversold against a shrunk zone");
+    }
+
+    #[test]
+    fn bitmaps_decode_most_significant_bit_first_and_holds_show_where_unsold() {
+        // Sold at offsets 0 (A1), 4 (A5) and 6 (B2); held at 1 (A2) and 4 (sold wins).
+        let rows = rows(&zone(), &[0b1000_1010], |offset| offset == 1 || offset == 4);
         assert_eq!(rows[0].row, "A");
-        assert_eq!(rows[0].sold, [true, false, false, false, true]);
-        assert_eq!(rows[1].sold, [false, true, false, false, false]);
+        assert_eq!(rows[0].seats, [Sold, Held, Free, Free, Sold]);
+        assert_eq!(rows[1].seats, [Free, Sold, Free, Free, Free]);
         assert!(
-            super::rows(&zone, &[]).iter().all(|r| r.sold.iter().all(|s| !s)),
+            super::rows(&zone(), &[], |_| false)
+                .iter()
+                .all(|r| r.seats.iter().all(|s| *s == Free)),
             "no key: all free"
         );
+    }
+
+    #[test]
+    fn a_hold_is_live_until_its_deadline() {
+        assert!(is_live("Event1.x|2000", 1999));
+        assert!(!is_live("Event1.x|2000", 2000));
+        assert!(!is_live("garbage", 0));
     }
 }

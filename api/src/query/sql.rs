@@ -19,6 +19,10 @@ pub enum TicketFilter {
     EventZone,
     /// `venueId`: `idx_ticket_venue (venue_id, ticket_id)`.
     Venue,
+    /// A buyer's: `idx_ticket_buyer (buyer_id, ticket_id)`.
+    Buyer,
+    /// A buyer's at one event: `idx_ticket_buyer_event (buyer_id, event_id, ticket_id)`.
+    BuyerEvent,
 }
 
 /// A page of tickets after a cursor, in ticket id order. Binds: the filter values, the
@@ -31,6 +35,8 @@ pub fn ticket_page(filter: TicketFilter) -> String {
         TicketFilter::Event => ("idx_ticket_event", "event_id = ? AND "),
         TicketFilter::EventZone => ("idx_ticket_event_zone", "event_id = ? AND zone_id = ? AND "),
         TicketFilter::Venue => ("idx_ticket_venue", "venue_id = ? AND "),
+        TicketFilter::Buyer => ("idx_ticket_buyer", "buyer_id = ? AND "),
+        TicketFilter::BuyerEvent => ("idx_ticket_buyer_event", "buyer_id = ? AND event_id = ? AND "),
     };
     format!(
         "SELECT {TICKET_COLUMNS} FROM ticket FORCE INDEX ({index}) WHERE {condition}ticket_id > ? ORDER BY ticket_id LIMIT ?"

@@ -22,7 +22,41 @@ pub async fn one(state: &AppState, id: &str) -> Result<Ticket, ApiError> {
     let rows = fetch(state, sql::ticket_by_id(), vec![Value::from(id.to_string())]).await?;
     rows.into_iter()
         .next()
+        .map(public)
         .ok_or_else(|| ApiError::NotFound(format!("there is no ticket {id}")))
+}
+
+/// A ticket as anyone may see it: the seat and its sale, not who bought it.
+fn public(ticket: Ticket) -> Ticket {
+    Ticket {
+        buyer_id: None,
+        order_id: None,
+        ..ticket
+    }
+}
+
+/// `GET /api/v1/me/tickets?eventId=&limit=&cursor=`: the signed-in buyer's tickets, with
+/// their orders, in sale order.
+pub async fn mine(state: &AppState, buyer: Uuid, query: Query) -> Result<Page<Ticket>, ApiError> {
+    let params = Params::new(query, &["eventId", "limit", "cursor"])?;
+    let limit = params.limit()?;
+    let after = ticket_cursor(&params)?;
+    let (filter, mut binds): (_, Vec<Value>) = match params.id("eventId")? {
+        Some(event) => (TicketFilter::BuyerEvent, vec![buyer.to_string().into(), event.into()]),
+        None => (TicketFilter::Buyer, vec![buyer.to_string().into()]),
+    };
+    binds.push(after.into());
+    binds.push((limit as u64 + 1).into());
+    let items = fetch(state, sql::ticket_page(filter), binds).await?;
+    Ok(Page::of(items, limit, |t| t.ticket_id.to_string()))
+}
+
+/// The ticket id a page starts after (`''` for the first page).
+fn ticket_cursor(params: &Params) -> Result<String, ApiError> {
+    Ok(match params.cursor()? {
+        Some(c) => Uuid::parse_str(&c).map_err(|_| ApiError::bad_cursor())?.to_string(),
+        None => String::new(),
+    })
 }
 
 /// `GET /api/v1/tickets?eventId=&venueId=&zoneId=&limit=&cursor=`: keyset pagination in
@@ -32,10 +66,7 @@ pub async fn list(state: &AppState, query: Query) -> Result<Page<Ticket>, ApiErr
     let params = Params::new(query, &["eventId", "venueId", "zoneId", "limit", "cursor"])?;
     let (event, venue, zone) = (params.id("eventId")?, params.id("venueId")?, params.positive("zoneId")?);
     let limit = params.limit()?;
-    let after = match params.cursor()? {
-        Some(c) => Uuid::parse_str(&c).map_err(|_| ApiError::bad_cursor())?.to_string(),
-        None => String::new(),
-    };
+    let after = ticket_cursor(&params)?;
     let (filter, mut binds): (_, Vec<Value>) = match (event, venue, zone) {
         (Some(event), venue, zone) => {
             if let Some(venue) = venue {
@@ -61,7 +92,7 @@ pub async fn list(state: &AppState, query: Query) -> Result<Page<Ticket>, ApiErr
     binds.push(after.into());
     binds.push((limit as u64 + 1).into());
     let items = fetch(state, sql::ticket_page(filter), binds).await?;
-    Ok(Page::of(items, limit, |t| t.ticket_id.to_string()))
+    Ok(Page::of(items, limit, |t| t.ticket_id.to_string()).map(public))
 }
 
 /// Sold, capacity and remaining seats of one zone.

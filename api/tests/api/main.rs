@@ -9,6 +9,7 @@
 mod auth;
 mod bad_input;
 mod cluster;
+mod holds;
 mod purchase;
 mod query;
 mod relay;

@@ -37,7 +37,7 @@ async fn a_purchase_answers_the_ticket_and_publishes_it_to_both_queues() {
         assert_eq!(message.content_type.as_deref(), Some("application/json"));
         assert!(message.persistent);
         let mut expected = ticket.clone();
-        expected["v"] = 1.into();
+        expected["v"] = infra::contract::SCHEMA_VERSION.into();
         assert_eq!(message.body, expected);
     }
     app.stop().await;
@@ -115,7 +115,7 @@ async fn ten_thousand_purchases_with_duplicates_sell_every_seat_exactly_once() {
     for message in &messages {
         let id = message.body["ticketId"].as_str().unwrap();
         let mut expected = (*sold.get(id).expect("a message for a sold ticket")).clone();
-        expected["v"] = 1.into();
+        expected["v"] = infra::contract::SCHEMA_VERSION.into();
         assert_eq!(message.body, expected);
     }
     let ids: HashSet<_> = messages.iter().map(|m| m.message_id.clone().unwrap()).collect();

@@ -306,44 +306,51 @@ async fn venues_list_and_show_their_zones_and_prices() {
 }
 
 #[tokio::test]
-async fn the_seat_map_shows_exactly_the_seats_sold() {
+async fn the_seat_map_shows_exactly_the_seats_sold_and_held() {
     let env = TestEnv::new();
     let app = TestApp::spawn(&env, &[]).await;
     for (zone, row, column) in [(2, "A", 2), (2, "B", 1), (1, "C", 25), (1, "A", 1)] {
         assert_eq!(app.purchase(&seat("Hall5", "Event8", zone, row, column)).await.0, 201);
     }
+    let (token, _) = app.new_buyer().await;
+    let hold = json!({"venueId": "Hall5", "eventId": "Event8",
+        "seats": [{"zoneId": 2, "row": "B", "column": 2}, {"zoneId": 1, "row": "A", "column": 2}]});
+    let (status, body) = app.post("/api/v1/holds", &hold, Some(&token)).await;
+    assert_eq!(status, 201, "{body}");
 
     let (status, map) = app.get("/api/v1/events/Event8/seats?zoneId=2").await;
     assert_eq!(status, 200, "{map}");
     assert_eq!(
         map,
-        json!({"eventId": "Event8", "zoneId": 2, "sold": 2, "remaining": 2,
-               "rows": [{"row": "A", "sold": [false, true]}, {"row": "B", "sold": [true, false]}]})
+        json!({"eventId": "Event8", "zoneId": 2, "sold": 2, "held": 1, "free": 1,
+               "rows": [{"row": "A", "seats": ["free", "sold"]}, {"row": "B", "seats": ["sold", "held"]}]})
     );
     let (_, zone1) = app.get("/api/v1/events/Event8/seats?zoneId=1").await;
     let rows = zone1["rows"].as_array().unwrap();
     assert_eq!(rows.len(), 20);
-    let sold: Vec<(String, usize)> = rows
+    let taken: Vec<(String, usize, String)> = rows
         .iter()
         .flat_map(|r| {
             let label = r["row"].as_str().unwrap().to_owned();
-            r["sold"]
+            r["seats"]
                 .as_array()
                 .unwrap()
                 .iter()
                 .enumerate()
-                .filter(|(_, s)| s.as_bool().unwrap())
-                .map(move |(i, _)| (label.clone(), i + 1))
+                .filter(|(_, s)| *s != "free")
+                .map(move |(i, s)| (label.clone(), i + 1, s.as_str().unwrap().to_owned()))
         })
         .collect();
-    assert_eq!(sold, [("A".to_owned(), 1), ("C".to_owned(), 25)]);
+    let expected =
+        [("A", 1, "sold"), ("A", 2, "held"), ("C", 25, "sold")].map(|(r, c, s)| (r.to_owned(), c, s.to_owned()));
+    assert_eq!(taken, expected);
 
     let (_, event) = app.get("/api/v1/events/Event8/seats").await;
     assert_eq!(
         event,
-        json!({"eventId": "Event8", "sold": 4, "remaining": 500,
-               "zones": [{"zoneId": 1, "capacity": 500, "sold": 2, "remaining": 498},
-                         {"zoneId": 2, "capacity": 4, "sold": 2, "remaining": 2}]})
+        json!({"eventId": "Event8", "sold": 4, "held": 2, "free": 498,
+               "zones": [{"zoneId": 1, "capacity": 500, "sold": 2, "held": 1, "free": 497},
+                         {"zoneId": 2, "capacity": 4, "sold": 2, "held": 1, "free": 1}]})
     );
     app.stop().await;
 }
@@ -488,11 +495,25 @@ async fn the_openapi_document_and_the_routes_match_both_ways() {
     })
     .await;
     let (token, _) = app.new_buyer().await;
+    let hold_body = |column: u32| json!({"venueId": "Hall5", "eventId": "Event8", "seats": [{"zoneId": 1, "row": "A", "column": column}]});
+    let mut column = 0;
+    let mut new_hold = || {
+        column += 1;
+        let body = hold_body(column);
+        let (app, token) = (&app, &token);
+        async move {
+            let (status, hold) = app.post("/api/v1/holds", &body, Some(token)).await;
+            assert_eq!(status, 201, "{hold}");
+            hold["holdId"].as_str().unwrap().to_owned()
+        }
+    };
+    let first_hold = new_hold().await;
     for (method, template) in api::routes::ROUTES {
         let path = template
             .replace("{ticketId}", &ticket.ticket_id.to_string())
             .replace("{eventId}", "Event1")
-            .replace("{venueId}", "Venue1");
+            .replace("{venueId}", "Venue1")
+            .replace("{holdId}", &first_hold);
         let email = format!("walk-{}@example.com", uuid::Uuid::new_v4().simple());
         let account = json!({"email": email, "password": "correct horse battery", "name": "Walker"});
         let (status, body) = match (*method, *template) {
@@ -502,12 +523,33 @@ async fn the_openapi_document_and_the_routes_match_both_ways() {
                 app.post("/api/v1/auth/register", &account, None).await;
                 app.post(&path, &account, None).await
             }
-            ("GET", "/api/v1/me") => app.get_as(&path, &token).await,
+            ("GET", "/api/v1/me" | "/api/v1/me/tickets" | "/api/v1/holds/{holdId}") => app.get_as(&path, &token).await,
+            ("POST", "/api/v1/holds") => {
+                // The buyer's first hold of this event stands; another event's seats.
+                let body = json!({"venueId": "Venue1", "eventId": "Event1",
+                    "seats": [{"zoneId": 9, "row": "A", "column": 1}]});
+                app.post(&path, &body, Some(&token)).await
+            }
+            ("DELETE", "/api/v1/holds/{holdId}") => {
+                let response = app
+                    .client
+                    .delete(format!("{}{path}", app.address))
+                    .bearer_auth(&token)
+                    .send()
+                    .await
+                    .unwrap();
+                (response.status().as_u16(), Value::Null)
+            }
+            ("POST", "/api/v1/holds/{holdId}/checkout") => {
+                let path = template.replace("{holdId}", &new_hold().await);
+                app.post(&path, &json!({"paymentToken": "tok_visa"}), Some(&token))
+                    .await
+            }
             ("GET", _) => app.get(&path).await,
             other => panic!("no example request for {other:?}: add one"),
         };
         assert!(
-            matches!(status, 200 | 201),
+            matches!(status, 200 | 201 | 204),
             "{method} {path} is routed and answers: {status} {body}"
         );
     }

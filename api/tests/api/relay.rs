@@ -43,7 +43,7 @@ fn deliveries(messages: &[Message], tickets: &[Value]) -> HashMap<String, usize>
         assert_eq!(message.body["ticketId"], id.as_str(), "message id is the ticket id");
         assert_eq!(message.kind.as_deref(), Some("ticket.created"));
         let mut expected = (*by_id.get(&id).unwrap_or_else(|| panic!("unknown ticket {id}"))).clone();
-        expected["v"] = 1.into();
+        expected["v"] = infra::contract::SCHEMA_VERSION.into();
         assert_eq!(message.body, expected);
         *count.entry(id).or_default() += 1;
     }

@@ -186,9 +186,13 @@ pub fn seat_key(ticket: &Ticket) -> String {
     )
 }
 
-/// The item of a ticket in the write model (`status` is always `CREATED`: a sold ticket).
+/// The item of a ticket in the write model (`status` is always `CREATED`: a sold ticket);
+/// `buyerId` and `orderId` only when a signed-in buyer bought it.
 pub fn ticket_item(ticket: &Ticket) -> HashMap<String, AttributeValue> {
-    HashMap::from([
+    let owner = [("buyerId", ticket.buyer_id), ("orderId", ticket.order_id)]
+        .into_iter()
+        .filter_map(|(name, id)| id.map(|id| (name.to_owned(), AttributeValue::S(id.to_string()))));
+    let mut item = HashMap::from([
         ("ticketId".to_owned(), AttributeValue::S(ticket.ticket_id.to_string())),
         ("venueId".to_owned(), AttributeValue::S(ticket.venue_id.clone())),
         ("eventId".to_owned(), AttributeValue::S(ticket.event_id.clone())),
@@ -201,7 +205,9 @@ pub fn ticket_item(ticket: &Ticket) -> HashMap<String, AttributeValue> {
             "createdOn".to_owned(),
             AttributeValue::S(created_on_text(&ticket.created_on)),
         ),
-    ])
+    ]);
+    item.extend(owner);
+    item
 }
 
 /// A put of `seat -> ticket` that succeeds only if the seat is free or already the ticket's.
@@ -238,5 +244,11 @@ mod tests {
         assert_eq!(item["status"], AttributeValue::S("CREATED".into()));
         assert_eq!(item.len(), 9);
         assert_eq!(seat_key(&ticket), "Event1#3#B#7");
+        let owned = ticket_item(&ticket.owned_by(uuid::Uuid::from_u128(1), uuid::Uuid::from_u128(2)));
+        assert_eq!(owned.len(), 11);
+        assert_eq!(
+            owned["buyerId"],
+            AttributeValue::S("00000000-0000-0000-0000-000000000001".into())
+        );
     }
 }

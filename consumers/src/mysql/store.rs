@@ -15,7 +15,7 @@ use mysql_async::{Params, Pool, TxOpts, Value};
 
 use crate::store::{Conflict, Store};
 
-const COLUMNS: usize = 8;
+const COLUMNS: usize = 10;
 
 /// The MySQL read model.
 #[derive(Clone)]
@@ -59,8 +59,8 @@ impl Store for MysqlStore {
 pub fn insert_statement(rows: usize, ignore: bool) -> String {
     let row = format!("({})", ["?"; COLUMNS].join(","));
     format!(
-        "INSERT {}INTO ticket (ticket_id, venue_id, event_id, zone_id, row_label, col_label, price, created_on) \
-         VALUES {}",
+        "INSERT {}INTO ticket (ticket_id, venue_id, event_id, zone_id, row_label, col_label, price, created_on, \
+         buyer_id, order_id) VALUES {}",
         if ignore { "IGNORE " } else { "" },
         vec![row; rows].join(",")
     )
@@ -79,6 +79,8 @@ pub fn insert_params(tickets: &[Ticket]) -> Params {
             Value::from(t.column),
             Value::from(t.price.to_string()),
             datetime(&t.created_on),
+            Value::from(t.buyer_id.map(|id| id.to_string())),
+            Value::from(t.order_id.map(|id| id.to_string())),
         ]);
     }
     Params::Positional(values)
@@ -134,7 +136,7 @@ mod tests {
     #[test]
     fn one_placeholder_group_per_row() {
         let sql = insert_statement(3, true);
-        assert_eq!(sql.matches("(?,?,?,?,?,?,?,?)").count(), 3);
+        assert_eq!(sql.matches("(?,?,?,?,?,?,?,?,?,?)").count(), 3);
         assert!(sql.starts_with("INSERT IGNORE INTO ticket"));
     }
 }

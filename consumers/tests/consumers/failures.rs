@@ -62,7 +62,7 @@ async fn poison_messages_land_in_the_dlq_and_consumption_goes_on() {
     let consumers = TestConsumers::spawn(&env, Which::All, &[]);
     let good = tickets(2);
     let mut wrong_version: serde_json::Value = serde_json::from_str(&TicketEvent::to_json(&good[1]).unwrap()).unwrap();
-    wrong_version["v"] = 2.into();
+    wrong_version["v"] = 99.into();
 
     env.publish_tickets(&good[..1]).await;
     env.publish_raw(b"this is not json", "poison-1").await;
@@ -152,7 +152,7 @@ async fn redrive_moves_dead_letters_back_to_their_own_queue_only() {
     env.declare_topology().await;
     let consumers = TestConsumers::spawn(&env, Which::Mysql, &[]);
     let mut newer: serde_json::Value = serde_json::from_str(&TicketEvent::to_json(&tickets(1)[0]).unwrap()).unwrap();
-    newer["v"] = 2.into();
+    newer["v"] = 99.into();
     env.publish_raw(&serde_json::to_vec(&newer).unwrap(), "from-the-future")
         .await;
     let mysql_dlq = format!("{}.dlq", env.mysql_queue());
@@ -183,7 +183,7 @@ async fn redrive_moves_what_the_dlq_held_and_stops_while_a_consumer_dead_letters
     let consumers = TestConsumers::spawn(&env, Which::Mysql, &[]);
     for (i, ticket) in tickets(3).iter().enumerate() {
         let mut newer: serde_json::Value = serde_json::from_str(&TicketEvent::to_json(ticket).unwrap()).unwrap();
-        newer["v"] = 2.into();
+        newer["v"] = 99.into();
         env.publish_raw(&serde_json::to_vec(&newer).unwrap(), &format!("still-poison-{i}"))
             .await;
     }

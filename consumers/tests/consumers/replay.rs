@@ -50,7 +50,7 @@ async fn the_topic_gets_every_ticket_and_a_replay_rebuilds_both_stores_once() {
     for (key, event) in &records {
         let id = event["ticketId"].as_str().unwrap();
         let mut expected = (*by_id[id]).clone();
-        expected["v"] = 1.into();
+        expected["v"] = infra::contract::SCHEMA_VERSION.into();
         assert_eq!(event, &expected, "the record is the ticket event of the 201 body");
         assert_eq!(key, event["eventId"].as_str().unwrap(), "keyed by event id");
     }

@@ -28,6 +28,12 @@ pub struct Ticket {
     /// When the seat was sold: UTC, always with three decimals (`2027-01-02T03:04:05.000Z`).
     #[serde(with = "millis")]
     pub created_on: DateTime<Utc>,
+    /// The buyer, for a seat sold to a signed-in buyer; absent for an anonymous purchase.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub buyer_id: Option<Uuid>,
+    /// The order the ticket belongs to: one per checkout, or per signed-in direct purchase.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<Uuid>,
 }
 
 impl Ticket {
@@ -42,6 +48,17 @@ impl Ticket {
             column,
             price,
             created_on: Utc::now().trunc_subsecs(3),
+            buyer_id: None,
+            order_id: None,
+        }
+    }
+
+    /// The same ticket, sold to `buyer` in `order`.
+    pub fn owned_by(self, buyer: Uuid, order: Uuid) -> Self {
+        Self {
+            buyer_id: Some(buyer),
+            order_id: Some(order),
+            ..self
         }
     }
 }

@@ -6,7 +6,7 @@ use domain::Ticket;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{TicketEvent, SCHEMA_VERSION};
+use super::{TicketEvent, READ_VERSIONS};
 
 /// Why a body is poison: a message goes to the dead-letter queue with this reason in the log,
 /// a replayed record is reported with it.
@@ -43,11 +43,11 @@ struct Version {
     v: u32,
 }
 
-/// The ticket of a version 1 event, parsed straight from the bytes (a version pass, then the
-/// ticket, which ignores `v`): the path of every good message.
+/// The ticket of an event of a version this code reads, parsed straight from the bytes (a
+/// version pass, then the ticket, which ignores `v`): the path of every good message.
 fn well_formed(body: &[u8]) -> Option<Ticket> {
     let Version { v } = serde_json::from_slice(body).ok()?;
-    if v != SCHEMA_VERSION {
+    if !READ_VERSIONS.contains(&v) {
         return None;
     }
     serde_json::from_slice(body).ok()
@@ -62,19 +62,24 @@ fn why_not(body: &[u8]) -> Poison {
     let Value::Object(object) = &value else {
         return Poison("the body is not a JSON object".into());
     };
-    match object.get("v") {
-        Some(Value::Number(v)) if v.as_u64() == Some(u64::from(SCHEMA_VERSION)) => {}
+    let version = match object.get("v") {
+        Some(Value::Number(v))
+            if v.as_u64()
+                .is_some_and(|v| READ_VERSIONS.iter().any(|r| u64::from(*r) == v)) =>
+        {
+            v
+        }
         Some(v) => {
             return Poison(format!(
-                "unknown schema version {v}; this consumer reads {SCHEMA_VERSION}"
+                "unknown schema version {v}; this consumer reads {READ_VERSIONS:?}"
             ))
         }
         None => return Poison("no schema version `v`".into()),
-    }
-    match serde_json::from_value::<TicketEvent>(value) {
-        Err(e) => Poison(format!("not a ticket event of version 1: {e}")),
+    };
+    match serde_json::from_value::<TicketEvent>(value.clone()) {
+        Err(e) => Poison(format!("not a ticket event of version {version}: {e}")),
         // Parsed as a value but not from the bytes: a construct the two parsers differ on.
-        Ok(_) => Poison("not a ticket event of version 1".into()),
+        Ok(_) => Poison(format!("not a ticket event of version {version}")),
     }
 }
 
@@ -110,7 +115,7 @@ mod tests {
         let cases: Vec<(Vec<u8>, &str)> = vec![
             (b"not json".to_vec(), "not JSON"),
             (b"[1]".to_vec(), "not a JSON object"),
-            (with("v", json!(2)), "unknown schema version 2"),
+            (with("v", json!(3)), "unknown schema version 3"),
             (with("v", json!("1")), "unknown schema version"),
             (with("v", serde_json::Value::Null), "unknown schema version null"),
             (with("ticketId", json!("nope")), "not a ticket event"),

@@ -8,7 +8,8 @@
 //!
 //! - **Body**: a JSON object, `"v"` ([`SCHEMA_VERSION`]) and the ticket's fields in camel case
 //!   ([`TicketEvent`]); [`decode`] accepts every version this code ever wrote and names the
-//!   reason for anything else ([`Poison`]).
+//!   reason for anything else ([`Poison`]). Version 1 is the ticket alone; version 2 adds
+//!   `buyerId` and `orderId`, present when a signed-in buyer bought the seat.
 //! - **AMQP properties** ([`properties`]): `message_id` = the ticket id, so a re-publish is
 //!   recognisably the same message; `type` = [`MESSAGE_TYPE`]; `content_type` =
 //!   [`CONTENT_TYPE`]; persistent. Consumers are idempotent on the ticket id, so redelivery
@@ -28,7 +29,10 @@ use domain::Ticket;
 pub use decode::{decode, Poison};
 
 /// The version of the ticket event this code writes.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// Every version [`decode`] reads: all this code ever wrote.
+pub const READ_VERSIONS: [u32; 2] = [1, 2];
 
 /// AMQP `type` of a ticket event.
 pub const MESSAGE_TYPE: &str = "ticket.created";
@@ -121,7 +125,7 @@ mod tests {
         assert_eq!(
             json,
             serde_json::json!({
-                "v": 1,
+                "v": 2,
                 "ticketId": "00000000-0000-0000-0000-000000000000",
                 "venueId": "Venue1",
                 "eventId": "Event1",
@@ -136,7 +140,7 @@ mod tests {
         assert_eq!(borrowed, json);
         let spliced = TicketEvent::from_ticket_json(&serde_json::to_string(&ticket).unwrap());
         assert_eq!(serde_json::from_str::<serde_json::Value>(&spliced).unwrap(), json);
-        assert!(spliced.starts_with(r#"{"v":1,"ticketId""#), "{spliced}");
+        assert!(spliced.starts_with(r#"{"v":2,"ticketId""#), "{spliced}");
         let back: TicketEvent = serde_json::from_value(json).unwrap();
         assert_eq!(back.ticket, ticket);
         assert_eq!(
@@ -144,6 +148,20 @@ mod tests {
             ticket,
             "what is written is what is read"
         );
+
+        let owned = ticket.clone().owned_by(Uuid::from_u128(1), Uuid::from_u128(2));
+        let json = serde_json::to_value(TicketEvent::new(owned.clone())).unwrap();
+        assert_eq!(json["buyerId"], "00000000-0000-0000-0000-000000000001");
+        assert_eq!(json["orderId"], "00000000-0000-0000-0000-000000000002");
+        assert_eq!(decode(TicketEvent::to_json(&owned).unwrap().as_bytes()).unwrap(), owned);
+    }
+
+    #[test]
+    fn version_one_events_are_still_read() {
+        let v1 = br#"{"v":1,"ticketId":"01a20c0c-50ea-7513-85c2-99a34372a876","venueId":"Venue1","eventId":"Event1","zoneId":3,"row":"B","column":7,"price":"19.99","createdOn":"2026-11-24T05:34:23.466Z"}"#;
+        let ticket = decode(v1).unwrap();
+        assert_eq!((ticket.buyer_id, ticket.order_id), (None, None));
+        assert_eq!(ticket.price.cents(), 1999);
     }
 
     #[test]

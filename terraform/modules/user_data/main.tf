@@ -2,8 +2,8 @@
 # login) followed by templates/<tier>.sh.tftpl. No resources and no provider: the offline checks
 # (scripts/check-deploy.sh) render every tier through this module and lint the scripts.
 #
-# Passwords never appear here: the templates name SSM parameters, which the instance reads with
-# its role at boot.
+# Secrets (passwords, the api's JWT key) never appear here: the templates name SSM parameters,
+# which the instance reads with its role at boot.
 
 locals {
   template_vars = {

@@ -38,7 +38,7 @@ variable "images" {
 }
 
 variable "secret_parameters" {
-  description = "SSM parameter names of the passwords the tier needs, by key: redis_password, rabbitmq_password, mysql_password, mysql_root_password."
+  description = "SSM parameter names of the secrets the tier needs, by key: redis_password, rabbitmq_password, mysql_password, mysql_root_password, jwt_secret (the api's)."
   type        = map(string)
   default     = {}
 

@@ -17,6 +17,7 @@ locals {
     rabbitmq_password   = "/ticketing/rabbitmq_password"
     mysql_password      = "/ticketing/mysql_password"
     mysql_root_password = "/ticketing/mysql_root_password"
+    jwt_secret          = "/ticketing/jwt_secret"
   }
   host = {
     redis    = "10.40.128.10"
@@ -24,10 +25,10 @@ locals {
     mysql    = "ticketing-mysql.abcdefghijkl.eu-west-1.rds.amazonaws.com"
     dynamodb = "10.40.128.13"
   }
-  # Each tier gets the passwords and hosts terraform/main.tf gives it, no more: a template that
+  # Each tier gets the secrets and hosts terraform/main.tf gives it, no more: a template that
   # uses one its tier is not given fails to render here, as it would in a plan.
   secrets = {
-    api      = { for k in ["redis_password", "rabbitmq_password", "mysql_password"] : k => local.secret[k] }
+    api      = { for k in ["redis_password", "rabbitmq_password", "mysql_password", "jwt_secret"] : k => local.secret[k] }
     broker   = { for k in ["redis_password", "rabbitmq_password", "mysql_password"] : k => local.secret[k] }
     redis    = { for k in ["redis_password"] : k => local.secret[k] }
     mysql    = { for k in ["mysql_password", "mysql_root_password"] : k => local.secret[k] }
