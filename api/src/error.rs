@@ -9,10 +9,12 @@
 use std::convert::Infallible;
 
 use serde::Serialize;
-use warp::http::{header, HeaderValue, StatusCode};
+use warp::http::{header, StatusCode};
 use warp::reject::{LengthRequired, MethodNotAllowed, PayloadTooLarge, Reject};
 use warp::reply::Response;
-use warp::{Rejection, Reply};
+use warp::Rejection;
+
+use crate::reply::Answer;
 
 /// Why a request was not answered with what it asked for.
 #[derive(Debug, thiserror::Error)]
@@ -228,8 +230,13 @@ impl ApiError {
         }
     }
 
-    /// The answer; a 503 or a 500 is logged here, with its cause.
+    /// The response; a 503 or a 500 is logged here, with its cause.
     pub fn response(&self) -> Response {
+        self.answer().response()
+    }
+
+    /// The answer; a 503 or a 500 is logged here, with its cause.
+    pub fn answer(&self) -> Answer {
         let message = match self {
             Self::Unavailable { dependency, source, .. } => {
                 tracing::warn!(
@@ -255,23 +262,17 @@ impl ApiError {
             field: self.field(),
             details,
         };
-        let mut response = warp::reply::with_status(warp::reply::json(&body), self.status()).into_response();
-        let headers = response.headers_mut();
+        let answer = Answer::json(self.status(), &body);
         match self {
-            Self::Unavailable { .. } => {
-                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-            }
+            Self::Unavailable { .. } => answer.with(header::RETRY_AFTER, "1"),
             Self::TooManyRequests { retry_after, .. } => {
                 // Whole seconds, rounded up: a client that waits that long gets through.
                 let seconds = retry_after.as_millis().div_ceil(1000).max(1);
-                headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds as u64));
+                answer.with(header::RETRY_AFTER, seconds.to_string())
             }
-            Self::Unauthorized { .. } => {
-                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-            }
-            _ => {}
+            Self::Unauthorized { .. } => answer.with(header::WWW_AUTHENTICATE, "Bearer"),
+            _ => answer,
         }
-        response
     }
 }
 

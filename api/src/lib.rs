@@ -6,7 +6,7 @@
 //! else lives here so tests can build the application on port 0. Who imports whom, from
 //! the top: [`startup`] builds the [`state`] and serves [`routes`], the route table, which
 //! combines the verticals [`auth`], [`health`], [`holds`], [`purchase`] and [`query`]; they share the leaves
-//! [`filters`], [`input`], [`seat`] and [`error`]. The [`relay`] runs beside the server on a thread of its own.
+//! [`filters`], [`input`], [`seat`], [`idempotency`], [`reply`] and [`error`]. The [`relay`] runs beside the server on a thread of its own.
 
 pub mod auth;
 pub mod config;
@@ -14,11 +14,13 @@ pub mod error;
 pub mod filters;
 pub mod health;
 pub mod holds;
+pub mod idempotency;
 pub mod input;
 pub mod payment;
 pub mod purchase;
 pub mod query;
 pub mod relay;
+pub mod reply;
 pub mod routes;
 pub mod seat;
 pub mod startup;

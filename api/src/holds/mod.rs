@@ -17,14 +17,16 @@ use domain::Ticket;
 use infra::contract::TicketEvent;
 use serde_json::{json, Value};
 use uuid::Uuid;
-use warp::http::{header, HeaderValue, StatusCode};
+use warp::http::{header, StatusCode};
 use warp::reply::Response;
 use warp::{Filter, Rejection, Reply};
 
 use crate::auth::{self, Claims};
 use crate::error::ApiError;
 use crate::filters::{json_body, with_state};
+use crate::idempotency::{self, Scope};
 use crate::payment::{Charge, PaymentError};
+use crate::reply;
 use crate::state::AppState;
 use store::{CheckoutOutcome, HoldId, HoldOutcome, HoldRecord, ReleaseOutcome, Sale, State};
 
@@ -33,15 +35,26 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (Response,), Error = Rej
     let create = warp::path!("api" / "v1" / "holds")
         .and(warp::post())
         .and(auth::buyer(state.clone()))
+        .and(warp::header::optional::<String>("idempotency-key"))
         .and(json_body(state.body_limit()))
         .and(with_state(state.clone()))
-        .then(|buyer: Claims, body: Bytes, state: AppState| async move { answer(create(&state, &buyer, &body).await) });
+        .then(
+            |buyer: Claims, key: Option<String>, body: Bytes, state: AppState| async move {
+                let event = key.as_ref().and_then(|_| idempotency::event_of(&body));
+                let key = key.map(|key| (key, Scope::new(Some(&buyer), event.as_deref())));
+                idempotency::once(&state, key, "POST /api/v1/holds", &body, || async {
+                    answer(create(&state, &buyer, &body).await)
+                })
+                .await
+                .response()
+            },
+        );
     let get = warp::path!("api" / "v1" / "holds" / String)
         .and(warp::get())
         .and(auth::buyer(state.clone()))
         .and(with_state(state.clone()))
         .then(|id: String, buyer: Claims, state: AppState| async move {
-            answer(show(&state, &buyer, &id).await.map(|hold| (StatusCode::OK, hold, None)))
+            answer(show(&state, &buyer, &id).await.map(|hold| (StatusCode::OK, hold, None))).response()
         });
     let release = warp::path!("api" / "v1" / "holds" / String)
         .and(warp::delete())
@@ -56,27 +69,37 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (Response,), Error = Rej
     let checkout = warp::path!("api" / "v1" / "holds" / String / "checkout")
         .and(warp::post())
         .and(auth::buyer(state.clone()))
+        .and(warp::header::optional::<String>("idempotency-key"))
         .and(json_body(state.body_limit()))
         .and(with_state(state))
-        .then(|id: String, buyer: Claims, body: Bytes, state: AppState| async move {
-            answer(checkout(&state, &buyer, &id, &body).await)
-        });
+        .then(
+            |id: String, buyer: Claims, key: Option<String>, body: Bytes, state: AppState| async move {
+                let event = HoldId::parse(&id).map(|hold| hold.event_id);
+                let key = key.map(|key| (key, Scope::new(Some(&buyer), event.as_deref())));
+                let route = format!("POST /api/v1/holds/{id}/checkout");
+                idempotency::once(&state, key, &route, &body, || async {
+                    answer(checkout(&state, &buyer, &id, &body).await)
+                })
+                .await
+                .response()
+            },
+        );
     create.or(get).unify().or(release).unify().or(checkout).unify()
 }
 
 /// A JSON answer with its status and, for a created resource, its `Location`.
 type Answer = (StatusCode, Value, Option<String>);
 
-fn answer(result: Result<Answer, ApiError>) -> Response {
+fn answer(result: Result<Answer, ApiError>) -> reply::Answer {
     match result {
         Ok((status, body, location)) => {
-            let mut response = warp::reply::with_status(warp::reply::json(&body), status).into_response();
-            if let Some(location) = location.and_then(|l| HeaderValue::from_str(&l).ok()) {
-                response.headers_mut().insert(header::LOCATION, location);
+            let answer = reply::Answer::json(status, &body);
+            match location {
+                Some(location) => answer.with(header::LOCATION, location),
+                None => answer,
             }
-            response
         }
-        Err(e) => e.response(),
+        Err(e) => e.answer(),
     }
 }
 

@@ -17,6 +17,8 @@ use warp::{Filter, Rejection};
 use crate::auth::{self, Claims};
 use crate::error::ApiError;
 use crate::filters::{json_body, with_state};
+use crate::idempotency::{self, Scope};
+use crate::reply::Answer;
 use crate::state::AppState;
 use seat_lock::Outcome;
 
@@ -25,14 +27,23 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (Response,), Error = Rej
     warp::path!("api" / "v1" / "tickets")
         .and(warp::post())
         .and(auth::optional(state.clone()))
+        .and(warp::header::optional::<String>("idempotency-key"))
         .and(json_body(state.body_limit()))
         .and(with_state(state))
-        .then(|buyer: Option<Claims>, body: Bytes, state: AppState| async move {
-            match purchase(&state, buyer.as_ref(), &body).await {
-                Ok(sold) => created(sold),
-                Err(err) => err.response(),
-            }
-        })
+        .then(
+            |buyer: Option<Claims>, key: Option<String>, body: Bytes, state: AppState| async move {
+                let event = key.as_ref().and_then(|_| idempotency::event_of(&body));
+                let key = key.map(|key| (key, Scope::new(buyer.as_ref(), event.as_deref())));
+                idempotency::once(&state, key, "POST /api/v1/tickets", &body, || async {
+                    match purchase(&state, buyer.as_ref(), &body).await {
+                        Ok(sold) => created(sold),
+                        Err(err) => err.answer(),
+                    }
+                })
+                .await
+                .response()
+            },
+        )
 }
 
 /// A sold seat: the ticket, and its JSON as answered (serialized once, also the basis of
@@ -86,16 +97,7 @@ pub async fn purchase(state: &AppState, buyer: Option<&Claims>, body: &[u8]) -> 
     }
 }
 
-fn created(sold: Sold) -> Response {
-    let mut response = Response::new(sold.json.into());
-    *response.status_mut() = StatusCode::CREATED;
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        header::HeaderValue::from_static("application/json"),
-    );
-    if let Ok(location) = header::HeaderValue::from_str(&format!("/api/v1/tickets/{}", sold.ticket.ticket_id)) {
-        headers.insert(header::LOCATION, location);
-    }
-    response
+fn created(sold: Sold) -> Answer {
+    let location = format!("/api/v1/tickets/{}", sold.ticket.ticket_id);
+    Answer::raw(StatusCode::CREATED, sold.json).with(header::LOCATION, location)
 }

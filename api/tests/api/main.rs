@@ -10,6 +10,7 @@ mod auth;
 mod bad_input;
 mod cluster;
 mod holds;
+mod idempotency;
 mod purchase;
 mod query;
 mod relay;

@@ -411,6 +411,15 @@ async fn every_read_query_is_served_by_an_index() {
         .map(|c| Ticket::issue("Arena2", "Event3", 1, "A".into(), c, Price::from_cents(12000)))
         .collect();
     env.store_sql(&small).await;
+    // One buyer's few tickets among many anonymous ones.
+    let buyer = uuid::Uuid::now_v7();
+    let theirs: Vec<Ticket> = (1..=5)
+        .map(|c| {
+            Ticket::issue("Arena2", "Event3", 2, "A".into(), c, Price::from_cents(9000))
+                .owned_by(buyer, uuid::Uuid::now_v7())
+        })
+        .collect();
+    env.store_sql(&theirs).await;
     let mut conn = env.mysql().await;
     conn.query_drop("ANALYZE TABLE ticket").await.unwrap();
 
@@ -442,6 +451,16 @@ async fn every_read_query_is_served_by_an_index() {
             sql::SALES_BY_ZONE.to_owned(),
             vec!["Event3".into()],
             &["idx_ticket_event_zone", "uq_ticket_seat"],
+        ),
+        (
+            sql::ticket_page(TicketFilter::Buyer),
+            vec![buyer.to_string().into(), "".into(), 51.into()],
+            &["idx_ticket_buyer"],
+        ),
+        (
+            sql::ticket_page(TicketFilter::BuyerEvent),
+            vec![buyer.to_string().into(), "Event3".into(), "".into(), 51.into()],
+            &["idx_ticket_buyer_event"],
         ),
     ];
     for (statement, binds, index) in cases {
