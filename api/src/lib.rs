@@ -5,9 +5,11 @@
 //! `main.rs` only parses the command line and calls [`startup::Application`]; everything
 //! else lives here so tests can build the application on port 0. Who imports whom, from
 //! the top: [`startup`] builds the [`state`] and serves [`routes`], the route table, which
-//! combines the verticals [`auth`], [`health`], [`holds`], [`purchase`] and [`query`]; they share the leaves
+//! combines the verticals [`admin`], [`auth`], [`health`], [`holds`], [`purchase`] and
+//! [`query`]; they share the leaves
 //! [`filters`], [`input`], [`seat`], [`idempotency`], [`reply`] and [`error`]. The [`relay`] runs beside the server on a thread of its own.
 
+pub mod admin;
 pub mod auth;
 pub mod config;
 pub mod error;

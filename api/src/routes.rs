@@ -6,7 +6,7 @@ use warp::{Filter, Reply};
 
 use crate::error::handle_rejection;
 use crate::state::AppState;
-use crate::{auth, health, holds, purchase, query};
+use crate::{admin, auth, health, holds, purchase, query};
 
 /// The OpenAPI 3 document of every route, served at `/api/v1/openapi.json`.
 pub const OPENAPI: &str = include_str!("../openapi.json");
@@ -32,6 +32,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/holds/{holdId}"),
     ("DELETE", "/api/v1/holds/{holdId}"),
     ("POST", "/api/v1/holds/{holdId}/checkout"),
+    ("POST", "/api/v1/admin/reset"),
+    ("POST", "/api/v1/admin/dlq/{store}/redrive"),
+    ("GET", "/api/v1/admin/sales/{eventId}"),
     ("GET", "/api/v1/health"),
     ("GET", "/api/v1/ready"),
     ("GET", "/api/v1/openapi.json"),
@@ -46,6 +49,7 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = I
         .or(health::routes(state.clone()))
         .or(auth::routes(state.clone()))
         .or(holds::routes(state.clone()))
+        .or(admin::routes(state.clone()))
         .or(purchase::routes(state.clone()))
         .or(query::routes(state))
         .recover(handle_rejection)

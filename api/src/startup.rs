@@ -80,6 +80,8 @@ impl Application {
             holds: settings.holds.clone(),
             hold_store,
             gateway,
+            amqp: settings.amqp.clone(),
+            kafka: settings.kafka.clone(),
         });
         state
             .seat_lock()

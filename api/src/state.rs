@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use domain::Catalog;
-use infra::config::HoldSettings;
+use infra::config::{AmqpSettings, HoldSettings, KafkaSettings};
 use mysql_async::Pool;
 use redis::aio::ConnectionManager;
 
@@ -47,6 +47,10 @@ pub struct Parts {
     pub hold_store: HoldStore,
     /// Where checkouts pay.
     pub gateway: Arc<dyn PaymentGateway>,
+    /// The broker, for the admin operations.
+    pub amqp: AmqpSettings,
+    /// The replay topic, for the admin reset.
+    pub kafka: KafkaSettings,
 }
 
 impl AppState {
@@ -123,5 +127,15 @@ impl AppState {
     /// Where checkouts pay.
     pub fn gateway(&self) -> &dyn PaymentGateway {
         self.0.gateway.as_ref()
+    }
+
+    /// The broker's settings.
+    pub fn amqp(&self) -> &AmqpSettings {
+        &self.0.amqp
+    }
+
+    /// The replay topic's settings.
+    pub fn kafka(&self) -> &KafkaSettings {
+        &self.0.kafka
     }
 }

@@ -5,10 +5,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use consumers::config::ConsumersSettings;
-use consumers::redrive::redrive;
 use consumers::replay::replay;
 use consumers::reset::{reset, ResetSettings};
 use consumers::startup::{healthcheck, run, StoreName, Which};
+use infra::amqp::redrive;
 use infra::config::{AmqpSettings, Env};
 use tokio::sync::watch;
 

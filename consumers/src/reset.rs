@@ -8,15 +8,13 @@
 
 use anyhow::Context;
 use domain::Catalog;
-use futures_util::StreamExt;
 use infra::amqp::{self, Topology};
 use infra::config::{
     AmqpSettings, CatalogSettings, ConfigError, DynamoDbSettings, Env, KafkaSettings, MysqlSettings, RedisSettings,
 };
 use infra::{dynamodb, kafka, mysql};
-use lapin::options::{ExchangeDeleteOptions, QueueDeleteOptions, QueuePurgeOptions};
+use lapin::options::{ExchangeDeleteOptions, QueueDeleteOptions};
 use mysql_async::prelude::Queryable;
-use redis::AsyncCommands;
 
 /// What a reset touches.
 #[derive(Debug, Clone)]
@@ -66,7 +64,7 @@ pub async fn reset(settings: &ResetSettings) -> anyhow::Result<Report> {
     let catalog = settings.catalog.catalog()?;
     let report = Report {
         redis_keys: delete_keys(&settings.redis).await?,
-        messages: purge_queues(&settings.amqp).await?,
+        messages: amqp::purge_all(&settings.amqp).await?,
         mysql_tickets: reload_mysql(&settings.mysql, &catalog).await?,
     };
     // Dropping and recreating is the only bulk delete DynamoDB has.
@@ -80,31 +78,6 @@ pub async fn reset(settings: &ResetSettings) -> anyhow::Result<Report> {
             .context("Failed to delete the replay topic")?;
     }
     Ok(report)
-}
-
-/// Purges every queue of the topology (declared first, so a fresh broker has them); returns
-/// how many messages went.
-async fn purge_queues(settings: &AmqpSettings) -> anyhow::Result<u64> {
-    let connection = amqp::connect(settings, "ticketing-reset")
-        .await
-        .context("Failed to connect to RabbitMQ")?;
-    let channel = connection.create_channel().await?;
-    let topology = Topology::new(settings);
-    topology
-        .declare(&channel)
-        .await
-        .context("Failed to declare the topology")?;
-    let mut purged = 0;
-    for queue in topology.all_queues() {
-        purged += u64::from(
-            channel
-                .queue_purge(queue.as_str().into(), QueuePurgeOptions::default())
-                .await
-                .with_context(|| format!("Failed to purge {queue}"))?,
-        );
-    }
-    connection.close(0, "reset done".into()).await.ok();
-    Ok(purged)
 }
 
 /// Deletes the MySQL tickets and writes the catalog again; returns how many tickets went.
@@ -127,22 +100,9 @@ async fn delete_keys(settings: &RedisSettings) -> anyhow::Result<usize> {
     let mut redis = infra::redis::connect(settings)
         .await
         .context("Failed to connect to Redis")?;
-    let pattern = infra::redis::all_keys_pattern(&settings.key_prefix);
-    let keys: Vec<String> = {
-        let mut iter = redis
-            .scan_match::<_, String>(&pattern)
-            .await
-            .context("Failed to scan Redis keys")?;
-        let mut keys = Vec::new();
-        while let Some(key) = iter.next().await {
-            keys.push(key.context("Failed to scan Redis keys")?);
-        }
-        keys
-    };
-    for chunk in keys.chunks(500) {
-        let _: () = redis.unlink(chunk).await.context("Failed to delete Redis keys")?;
-    }
-    Ok(keys.len())
+    infra::redis::delete_prefixed(&mut redis, &settings.key_prefix)
+        .await
+        .context("Failed to delete the Redis keys")
 }
 
 /// Removes everything named by `settings`, not just its contents: the Redis keys under the

@@ -27,7 +27,7 @@ use domain::Ticket;
 use futures_util::StreamExt;
 use infra::amqp::{self, Topology};
 use infra::config::{AmqpSettings, ConsumerSettings};
-use infra::contract::decode;
+use infra::contract::{self, decode};
 use infra::retry::backoff;
 use infra::shutdown::Stop;
 use lapin::message::Delivery;
@@ -179,7 +179,53 @@ impl<S: Store> Worker<S> {
         Ok(batch)
     }
 
+    /// Stores a batch; a reset command inside it splits it: what came before it is stored
+    /// and acknowledged, then the store is wiped, then what came after it follows.
     async fn process(&self, batch: Vec<Delivery>, stop: &mut Stop) -> anyhow::Result<()> {
+        let mut segment = Vec::with_capacity(batch.len());
+        for delivery in batch {
+            if contract::is_reset(&delivery.properties) {
+                self.store_segment(std::mem::take(&mut segment), stop).await?;
+                self.reset_until_done(stop).await?;
+                self.channel
+                    .basic_ack(delivery.delivery_tag, BasicAckOptions { multiple: false })
+                    .await
+                    .context("Failed to acknowledge a reset")?;
+            } else {
+                segment.push(delivery);
+            }
+        }
+        self.store_segment(segment, stop).await
+    }
+
+    /// Wipes the store, retrying with backoff as a write would.
+    async fn reset_until_done(&self, stop: &mut Stop) -> anyhow::Result<()> {
+        let mut retry = backoff(BACKOFF_MIN, self.settings.backoff_max);
+        loop {
+            match self.store.reset().await {
+                Ok(()) => {
+                    tracing::warn!(
+                        store = self.store.name(),
+                        "reset command: every ticket of the store wiped"
+                    );
+                    return Ok(());
+                }
+                Err(e) => {
+                    tracing::warn!(
+                        store = self.store.name(),
+                        error = format!("{e:#}"),
+                        "reset failed; retrying"
+                    );
+                    if stop.expired() {
+                        anyhow::bail!("stopping before the reset was done; it will be redelivered");
+                    }
+                    stop.sleep(retry.next().unwrap_or(self.settings.backoff_max)).await;
+                }
+            }
+        }
+    }
+
+    async fn store_segment(&self, batch: Vec<Delivery>, stop: &mut Stop) -> anyhow::Result<()> {
         let store = self.store.name();
         let mut tags = Vec::with_capacity(batch.len());
         let mut tickets: Vec<Ticket> = Vec::with_capacity(batch.len());

@@ -24,4 +24,7 @@ pub trait Store: Send + Sync + 'static {
     /// tickets that were not stored because another ticket holds their seat. An error means
     /// nothing can be assumed stored; the whole batch is written again.
     fn write(&self, tickets: &[Ticket]) -> impl Future<Output = anyhow::Result<Vec<Conflict>>> + Send;
+
+    /// Deletes every ticket (the reset command of `POST /api/v1/admin/reset`).
+    fn reset(&self) -> impl Future<Output = anyhow::Result<()>> + Send;
 }

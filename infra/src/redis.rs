@@ -68,6 +68,24 @@ pub fn all_keys_pattern(prefix: &str) -> String {
     format!("{prefix}:*")
 }
 
+/// Deletes every key under `prefix` (`SCAN` and `UNLINK`, 500 at a time); returns how many.
+pub async fn delete_prefixed(conn: &mut ConnectionManager, prefix: &str) -> ::redis::RedisResult<usize> {
+    use ::redis::AsyncCommands;
+    use futures_util::StreamExt;
+    let keys: Vec<String> = {
+        let mut iter = conn.scan_match::<_, String>(all_keys_pattern(prefix)).await?;
+        let mut keys = Vec::new();
+        while let Some(key) = iter.next().await {
+            keys.push(key?);
+        }
+        keys
+    };
+    for chunk in keys.chunks(500) {
+        let _: () = conn.unlink(chunk).await?;
+    }
+    Ok(keys.len())
+}
+
 /// A self-reconnecting, multiplexed connection whose calls fail after the configured
 /// timeout instead of hanging while Redis is away.
 pub async fn connect(settings: &RedisSettings) -> ::redis::RedisResult<ConnectionManager> {

@@ -413,6 +413,10 @@ impl<S: Store> Store for Counted<S> {
         self.store.name()
     }
 
+    async fn reset(&self) -> anyhow::Result<()> {
+        self.store.reset().await
+    }
+
     async fn write(&self, tickets: &[Ticket]) -> anyhow::Result<Vec<Conflict>> {
         let conflicts = self.store.write(tickets).await?;
         self.stored

@@ -4,7 +4,7 @@
 mod catalog;
 mod page;
 pub mod params;
-mod seats;
+pub mod seats;
 pub mod sql;
 mod tickets;
 

@@ -112,6 +112,23 @@ pub struct ZoneSeats {
     counts: Counts,
 }
 
+impl ZoneSeats {
+    /// Sold seats.
+    pub fn sold(&self) -> u64 {
+        self.counts.sold
+    }
+
+    /// Seats held by live holds.
+    pub fn held(&self) -> u64 {
+        self.counts.held
+    }
+
+    /// Seats neither sold nor held.
+    pub fn free(&self) -> u64 {
+        self.counts.free
+    }
+}
+
 /// The seat map of an event or one of its zones.
 pub async fn map(state: &AppState, event_id: &str, query: Query) -> Result<SeatMap, ApiError> {
     let params = Params::new(query, &["zoneId"])?;

@@ -6,6 +6,7 @@
 // A failed step of a test harness should panic, with the error, right there.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod admin;
 mod auth;
 mod bad_input;
 mod cluster;

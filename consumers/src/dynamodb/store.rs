@@ -39,6 +39,7 @@ pub struct DynamoDbStore {
     client: Client,
     table: String,
     seats_table: String,
+    settings: DynamoDbSettings,
 }
 
 impl DynamoDbStore {
@@ -48,6 +49,7 @@ impl DynamoDbStore {
             client,
             table: settings.table.clone(),
             seats_table: settings.seats_table.clone(),
+            settings: settings.clone(),
         }
     }
 
@@ -143,6 +145,12 @@ impl DynamoDbStore {
 impl Store for DynamoDbStore {
     fn name(&self) -> &'static str {
         "dynamodb"
+    }
+
+    async fn reset(&self) -> anyhow::Result<()> {
+        // Dropping and recreating is the only bulk delete DynamoDB has.
+        infra::dynamodb::delete_tables(&self.client, &self.settings).await?;
+        infra::dynamodb::ensure_tables(&self.client, &self.settings).await
     }
 
     async fn write(&self, tickets: &[Ticket]) -> anyhow::Result<Vec<Conflict>> {

@@ -52,6 +52,13 @@ impl Store for MysqlStore {
         tx.commit().await.context("Failed to commit tickets")?;
         Ok(conflicts)
     }
+
+    async fn reset(&self) -> anyhow::Result<()> {
+        let mut conn = self.pool.get_conn().await.context("Failed to get a MySQL connection")?;
+        conn.query_drop("DELETE FROM ticket")
+            .await
+            .context("Failed to delete the tickets")
+    }
 }
 
 /// `INSERT [IGNORE] INTO ticket (...) VALUES (?,...),...` for `rows` tickets; the raw-write

@@ -163,7 +163,7 @@ async fn redrive_moves_dead_letters_back_to_their_own_queue_only() {
     consumers.stop().await;
 
     let settings = env.settings(&[]);
-    let moved = consumers::redrive::redrive(&settings.amqp, &env.mysql_queue(), None)
+    let moved = infra::amqp::redrive(&settings.amqp, &env.mysql_queue(), None)
         .await
         .unwrap();
 
@@ -196,7 +196,7 @@ async fn redrive_moves_what_the_dlq_held_and_stops_while_a_consumer_dead_letters
     // The consumer is still running: every message moved back is dead-lettered again at once.
     let settings = env.settings(&[]);
     let queue = env.mysql_queue();
-    let redrive = consumers::redrive::redrive(&settings.amqp, &queue, None);
+    let redrive = infra::amqp::redrive(&settings.amqp, &queue, None);
     let moved = tokio::time::timeout(Duration::from_secs(30), redrive)
         .await
         .expect("a redrive ends, even with a consumer dead-lettering its messages again")
@@ -207,9 +207,7 @@ async fn redrive_moves_what_the_dlq_held_and_stops_while_a_consumer_dead_letters
     })
     .await;
 
-    let limited = consumers::redrive::redrive(&settings.amqp, &queue, Some(1))
-        .await
-        .unwrap();
+    let limited = infra::amqp::redrive(&settings.amqp, &queue, Some(1)).await.unwrap();
     assert_eq!(limited, 1);
     consumers.stop().await;
 }

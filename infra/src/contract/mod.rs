@@ -37,6 +37,11 @@ pub const READ_VERSIONS: [u32; 2] = [1, 2];
 /// AMQP `type` of a ticket event.
 pub const MESSAGE_TYPE: &str = "ticket.created";
 
+/// AMQP `type` of the reset command (`POST /api/v1/admin/reset`): a store that reaches it in
+/// its queue wipes every ticket it holds, then goes on with the messages after it. Its body
+/// (`{"reset": id}`) carries nothing a store needs.
+pub const RESET_TYPE: &str = "sales.reset";
+
 /// AMQP `content_type` of a ticket event.
 pub const CONTENT_TYPE: &str = "application/json";
 
@@ -54,6 +59,23 @@ pub fn properties(message_id: &str) -> BasicProperties {
         .with_type(MESSAGE_TYPE.into())
         // 2 = persistent: the broker writes it to disk before it confirms.
         .with_delivery_mode(2)
+}
+
+/// The AMQP properties of the reset command with id `id`.
+pub fn reset_properties(id: &str) -> BasicProperties {
+    BasicProperties::default()
+        .with_message_id(id.into())
+        .with_content_type(CONTENT_TYPE.into())
+        .with_type(RESET_TYPE.into())
+        .with_delivery_mode(2)
+}
+
+/// Whether a message with these properties is the reset command.
+pub fn is_reset(properties: &BasicProperties) -> bool {
+    properties
+        .kind()
+        .as_ref()
+        .is_some_and(|kind| kind.as_str() == RESET_TYPE)
 }
 
 /// The Kafka key of the events of `event_id`.

@@ -1,5 +1,4 @@
-//! `consumers redrive <mysql|dynamodb> [--limit N]`: moves dead-lettered messages back to
-//! their work queue once the cause is fixed (a consumer upgraded to read a new schema
+//! Redrive: moves dead-lettered messages back to their work queue once the cause is fixed (a consumer upgraded to read a new schema
 //! version, say).
 //!
 //! Each message is published to that store's queue only (through the default exchange, so
@@ -9,9 +8,12 @@
 //! is not moved again and again while a consumer runs, a redrive moves at most the messages
 //! the DLQ held when it started.
 
+//! (`consumers redrive <mysql|dynamodb> [--limit N]`, `POST /api/v1/admin/dlq/{store}/redrive`).
+
 use anyhow::Context;
-use infra::amqp::{self, Topology};
-use infra::config::AmqpSettings;
+
+use super::Topology;
+use crate::config::AmqpSettings;
 use lapin::options::{
     BasicAckOptions, BasicGetOptions, BasicPublishOptions, ConfirmSelectOptions, QueueDeclareOptions,
 };
@@ -21,7 +23,7 @@ use lapin::Confirmation;
 /// Moves the messages in `queue`'s DLQ back to `queue`: as many as it holds now, or `limit`
 /// if that is fewer. Returns how many it moved.
 pub async fn redrive(settings: &AmqpSettings, queue: &str, limit: Option<u64>) -> anyhow::Result<u64> {
-    let connection = amqp::connect(settings, "ticketing-redrive")
+    let connection = super::connect(settings, "ticketing-redrive")
         .await
         .context("Failed to connect to RabbitMQ")?;
     let channel = connection.create_channel().await?;

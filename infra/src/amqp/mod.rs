@@ -16,8 +16,11 @@ use lapin::options::{BasicPublishOptions, ExchangeDeclareOptions, QueueBindOptio
 use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
 use lapin::{Channel, Connection, ConnectionProperties, Event, ExchangeKind, PublisherConfirm};
 
+mod redrive;
+
 use crate::config::AmqpSettings;
 use crate::contract;
+pub use redrive::redrive;
 
 /// Base name of the queue feeding the MySQL read model.
 pub const MYSQL_QUEUE: &str = "tickets.mysql";
@@ -120,6 +123,32 @@ pub async fn connect(settings: &AmqpSettings, name: &str) -> lapin::Result<Conne
     Connection::connect(settings.url.expose(), properties).await
 }
 
+/// Purges every queue of the topology, DLQs included (declared first, so a fresh broker has
+/// them); returns how many messages went.
+pub async fn purge_all(settings: &AmqpSettings) -> anyhow::Result<u64> {
+    use anyhow::Context;
+    let connection = connect(settings, "ticketing-reset")
+        .await
+        .context("Failed to connect to RabbitMQ")?;
+    let channel = connection.create_channel().await?;
+    let topology = Topology::new(settings);
+    topology
+        .declare(&channel)
+        .await
+        .context("Failed to declare the topology")?;
+    let mut purged = 0;
+    for queue in topology.all_queues() {
+        purged += u64::from(
+            channel
+                .queue_purge(queue.as_str().into(), lapin::options::QueuePurgeOptions::default())
+                .await
+                .with_context(|| format!("Failed to purge {queue}"))?,
+        );
+    }
+    connection.close(0, "purged".into()).await.ok();
+    Ok(purged)
+}
+
 /// How often [`lost`] looks at a connection's state between the error reports lapin sends.
 const LOST_POLL: Duration = Duration::from_millis(500);
 
@@ -160,18 +189,30 @@ pub async fn publish(
     message_id: &str,
     body: &[u8],
 ) -> lapin::Result<PublisherConfirm> {
+    publish_with(channel, exchange, routing_key, body, contract::properties(message_id)).await
+}
+
+/// Publishes the contract's reset command ([`contract::reset_properties`]) to `exchange`:
+/// every store wipes its tickets when it reaches it in its queue.
+pub async fn publish_reset(channel: &Channel, exchange: &str) -> lapin::Result<PublisherConfirm> {
+    let id = uuid::Uuid::now_v7().to_string();
+    let body = serde_json::json!({"reset": id}).to_string();
+    publish_with(channel, exchange, "", body.as_bytes(), contract::reset_properties(&id)).await
+}
+
+async fn publish_with(
+    channel: &Channel,
+    exchange: &str,
+    routing_key: &str,
+    body: &[u8],
+    properties: lapin::BasicProperties,
+) -> lapin::Result<PublisherConfirm> {
     let mandatory = BasicPublishOptions {
         mandatory: true,
         ..Default::default()
     };
     channel
-        .basic_publish(
-            exchange.into(),
-            routing_key.into(),
-            mandatory,
-            body,
-            contract::properties(message_id),
-        )
+        .basic_publish(exchange.into(), routing_key.into(), mandatory, body, properties)
         .await
 }
 
