@@ -5,6 +5,7 @@
 //! `main.rs` is the CLI; `scripts/bench.sh` runs it with the baselines and writes
 //! `BENCHMARKS.md`.
 
+pub mod checkout;
 pub mod drain;
 pub mod fire;
 pub mod report;

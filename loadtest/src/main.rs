@@ -73,6 +73,45 @@ enum Command {
         #[arg(long, default_value = "bench-results")]
         out: PathBuf,
     },
+    /// Buyers holding overlapping seats and checking out, then the check from the stores.
+    Checkout {
+        /// Base URL of the api.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+        /// Buyers, registered up front.
+        #[arg(long, default_value_t = 300)]
+        buyers: usize,
+        /// Buyers at work at once.
+        #[arg(long, default_value_t = 100)]
+        connections: usize,
+        #[arg(long, default_value = "Venue1")]
+        venue: String,
+        #[arg(long, default_value = "Event1")]
+        event: String,
+        /// The zone every buyer wants.
+        #[arg(long, default_value_t = 1)]
+        zone: u32,
+        /// The first rows of the zone they choose from: few rows, heavy overlap.
+        #[arg(long, default_value_t = 4)]
+        rows: u32,
+        /// Seats per row of the zone.
+        #[arg(long, default_value_t = 30)]
+        cols: u32,
+        /// Share of buyers paying with a declined card first.
+        #[arg(long, default_value_t = 0.2)]
+        declined: f64,
+        /// Share of buyers releasing their hold unpaid.
+        #[arg(long, default_value_t = 0.1)]
+        abandoned: f64,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Skip the check of the stores.
+        #[arg(long)]
+        no_verify: bool,
+        /// Write the figures as JSON here.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
     /// Consumer drain rate against raw batched writes, per store.
     Drain {
         /// Tickets per round for MySQL.
@@ -225,6 +264,73 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
             ratios,
             out,
         } => bench(&target, &workload, &ratios, &out).await,
+        Command::Checkout {
+            url,
+            buyers,
+            connections,
+            venue,
+            event,
+            zone,
+            rows,
+            cols,
+            declined,
+            abandoned,
+            seed,
+            no_verify,
+            json,
+        } => {
+            let options = loadtest::checkout::CheckoutOptions {
+                url,
+                buyers,
+                connections,
+                venue,
+                event: event.clone(),
+                zone,
+                rows,
+                cols,
+                declined,
+                abandoned,
+                seed,
+            };
+            let (figures, orders) = loadtest::checkout::run(&options).await?;
+            println!(
+                "checkout: {} buyers, {} hold requests ({} held) = {:.0} holds/s, p50 {:.1} ms, p99 {:.1} ms; \
+                 {} checkouts = {:.0} checkouts/s, p50 {:.1} ms, p99 {:.1} ms; {} declined first, {} abandoned",
+                figures.buyers,
+                figures.hold_requests,
+                figures.held,
+                figures.holds_per_sec,
+                figures.hold_ms.0,
+                figures.hold_ms.1,
+                figures.checkouts,
+                figures.checkouts_per_sec,
+                figures.checkout_ms.0,
+                figures.checkout_ms.1,
+                figures.declined,
+                figures.abandoned
+            );
+            let mut violations: Vec<String> = figures
+                .unexpected
+                .iter()
+                .map(|u| format!("unexpected answer: {u}"))
+                .collect();
+            if !no_verify {
+                let settings = Settings::from_env()?;
+                violations
+                    .extend(loadtest::checkout::verify(&settings, &event, &orders, Duration::from_secs(600)).await?);
+            }
+            if let Some(path) = json {
+                let report = serde_json::json!({"figures": figures, "violations": violations});
+                std::fs::write(path, serde_json::to_vec_pretty(&report)?)?;
+            }
+            for violation in &violations {
+                println!("VIOLATION: {violation}");
+            }
+            if violations.is_empty() && !no_verify {
+                println!("all invariants hold: no seat sold twice, every order in both stores with its buyer, no ticket without an order, one charge per order");
+            }
+            Ok(violations.is_empty())
+        }
         Command::Drain {
             mysql_tickets,
             dynamodb_tickets,

@@ -165,6 +165,25 @@ async fn dynamodb_ids(
     Ok(ids)
 }
 
+/// The tickets of `event` with their buyer and order, through the event index.
+pub async fn dynamodb_tickets(
+    client: &aws_sdk_dynamodb::Client,
+    settings: &Settings,
+    event: &str,
+) -> anyhow::Result<HashMap<String, (Option<String>, Option<String>)>> {
+    let mut tickets = HashMap::new();
+    query_event(client, settings, event, Select::AllAttributes, |page| {
+        for item in page.items() {
+            let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
+            if let Some(id) = text("ticketId") {
+                tickets.insert(id, (text("buyerId"), text("orderId")));
+            }
+        }
+    })
+    .await?;
+    Ok(tickets)
+}
+
 /// Runs a query of the event index over every page, handing each page to `each`.
 async fn query_event(
     client: &aws_sdk_dynamodb::Client,
@@ -184,6 +203,7 @@ async fn query_event(
             .set_exclusive_start_key(start);
         query = match select {
             Select::Count => query.select(Select::Count),
+            Select::AllAttributes => query,
             _ => query.projection_expression("ticketId"),
         };
         let page = query.send().await.context("Failed to query DynamoDB")?;

@@ -72,3 +72,53 @@ async fn a_small_contention_run_keeps_every_invariant_and_a_lost_ticket_is_caugh
     consumers.stop().await;
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_small_checkout_run_keeps_every_invariant_and_a_ticket_without_an_order_is_caught() {
+    let env = TestEnv::new();
+    env.declare_topology().await;
+    let app = TestApp::spawn(&env, &[]).await;
+    let consumers = TestConsumers::spawn(&env, Which::All, &[]);
+    let options = loadtest::checkout::CheckoutOptions {
+        url: app.address.clone(),
+        buyers: 30,
+        connections: 10,
+        venue: "Hall5".into(),
+        event: "Event8".into(),
+        zone: 1,
+        rows: 2,
+        cols: 25,
+        declined: 0.3,
+        abandoned: 0.2,
+        seed: 11,
+    };
+    let (figures, orders) = loadtest::checkout::run(&options).await.unwrap();
+    assert!(figures.unexpected.is_empty(), "{:?}", figures.unexpected);
+    assert!(
+        figures.checkouts > 0 && figures.declined > 0 && figures.abandoned > 0,
+        "{figures:?}"
+    );
+    assert!(
+        figures.hold_requests > figures.held,
+        "the selections overlap: {figures:?}"
+    );
+    let settings = env.settings(&[]);
+    let violations = loadtest::checkout::verify(&settings, "Event8", &orders, Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert!(violations.is_empty(), "{violations:?}");
+
+    // A ticket no checkout answered is reported.
+    let (status, _) = app.purchase(&testkit::seat("Hall5", "Event8", 2, "A", 1)).await;
+    assert_eq!(status, 201);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let violations = loadtest::checkout::verify(&settings, "Event8", &orders, Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert!(
+        violations.iter().any(|v| v.contains("no checkout answered")),
+        "{violations:?}"
+    );
+    consumers.stop().await;
+    app.stop().await;
+}
