@@ -3,8 +3,9 @@
 # each duplicate ratio it resets all sales, measures the no-op baseline (GET /api/v1/health)
 # and then the original workload over the same connections, and checks every invariant
 # from the stores. Also measures the commit point's ceiling (redis-benchmark running the
-# seat-lock script itself) and the consumers' drain rate against raw batched writes. Writes
-# BENCHMARKS.md and docs/benchmarks/latency.svg.
+# seat-lock script itself), the checkout workload (buyers holding overlapping seats and
+# paying) and the consumers' drain rate against raw batched writes. Writes BENCHMARKS.md and
+# docs/benchmarks/latency.svg.
 #
 #   CONNECTIONS=1000 RATIOS=0.1,0.5,1.1 scripts/bench.sh
 set -euo pipefail
@@ -14,6 +15,8 @@ cd "$ROOT"
 
 CONNECTIONS=${CONNECTIONS:-1000}
 RATIOS=${RATIOS:-0.1,0.5,1.1}
+CHECKOUT_BUYERS=${CHECKOUT_BUYERS:-300}
+CHECKOUT_CONNECTIONS=${CHECKOUT_CONNECTIONS:-100}
 OUT=$RUN_DIR/bench
 mkdir -p "$OUT" docs/benchmarks
 # 1,000 client connections and as many server ones, plus the stores': above the usual 1,024.
@@ -50,6 +53,15 @@ wait_until 60 curl -fsS -o /dev/null "$solo_url/api/v1/health" || die "the secon
 "$loadtest" run --quiet --no-verify --url "$solo_url" --connections "$CONNECTIONS" --duplicates 0.1 >>"$OUT/solo.txt"
 kill "$solo" && wait "$solo" || true
 redis-cli --scan --pattern 'benchsolo:*' | xargs -r redis-cli unlink >/dev/null
+
+log "holds and checkout: $CHECKOUT_BUYERS buyers on overlapping seats"
+"$ROOT/scripts/reset.sh" >/dev/null
+"$loadtest" checkout --buyers "$CHECKOUT_BUYERS" --connections "$CHECKOUT_CONNECTIONS" \
+  --json "$OUT/checkout.json" >"$OUT/checkout.txt" || status=$?
+checkout_figure() { sed -n "s/.*\"$1\": *\([0-9.]*\).*/\1/p" "$OUT/checkout.json" | head -n1; }
+checkout_pair() { tr -d ' \n' <"$OUT/checkout.json" | sed -n "s/.*\"$1\":\[\([0-9.]*\),\([0-9.]*\)\].*/\1 \2/p"; }
+read -r hold_p50 hold_p99 <<<"$(checkout_pair hold_ms)"
+read -r checkout_p50 checkout_p99 <<<"$(checkout_pair checkout_ms)"
 
 log "consumer drain rate against raw batched writes"
 "$loadtest" drain --markdown "$OUT/drain.md" || status=$?
@@ -100,6 +112,27 @@ with RabbitMQ, the consumers and DynamoDB Local.
 \`\`\`text
 $(cat "$OUT/solo.txt")
 \`\`\`
+
+## Holds and checkout
+
+$CHECKOUT_BUYERS buyers, registered before the clock starts, $CHECKOUT_CONNECTIONS at a time:
+each holds 2 to 4 neighbouring seats of Event1 zone 1, all of them in its first 4 rows (120
+seats, so most selections collide and the buyer picks another), then pays; 20 % pay with a
+declined card first, 10 % release their hold unpaid. The simulated gateway answers at once
+(\`PAYMENT_LATENCY_MS=0\`). The check: no seat in two orders or twice in MySQL, every order's
+tickets in both stores with its buyer and order, no ticket without an order, one standing
+charge per order in the gateway's ledger.
+
+| hold requests | held | holds/s | hold p50 ms | hold p99 ms | checkouts | checkouts/s | checkout p50 ms | checkout p99 ms |
+|---|---|---|---|---|---|---|---|---|
+| $(checkout_figure hold_requests) | $(checkout_figure held) | $(checkout_figure holds_per_sec | cut -d. -f1) | $hold_p50 | $hold_p99 | $(checkout_figure checkouts) | $(checkout_figure checkouts_per_sec | cut -d. -f1) | $checkout_p50 | $checkout_p99 |
+
+\`\`\`text
+$(cat "$OUT/checkout.txt")
+\`\`\`
+
+The direct purchases of the same run are the first table above: a checkout is a hold and a
+payment before the same commit, so its figures are per buyer rather than per contested seat.
 
 ## The commit point's ceiling
 
