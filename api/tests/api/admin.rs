@@ -31,6 +31,12 @@ async fn admin_routes_refuse_buyers_with_403_and_strangers_with_401() {
     assert_eq!(app.get_as("/api/v1/me", &admin).await.1["role"], "admin");
     let (status, body) = admin_post(&app, "/api/v1/admin/dlq/postgres/redrive", Some(&admin)).await;
     assert_eq!(status, 404, "{body}");
+    let (status, body) = admin_post(&app, "/api/v1/admin/dlq/mysql/redrive?limit=many", Some(&admin)).await;
+    assert_eq!((status, body["field"].as_str()), (400, Some("limit")), "{body}");
+    let (status, body) = app.get_as("/api/v1/admin/sales/bad%20id", &admin).await;
+    assert_eq!((status, body["field"].as_str()), (400, Some("eventId")), "{body}");
+    let (status, body) = app.get_as("/api/v1/admin/sales/Nowhere", &admin).await;
+    assert_eq!(status, 404, "{body}");
     app.stop().await;
 }
 

@@ -240,3 +240,33 @@ async fn bad_registrations_and_sign_ins_get_a_400_naming_the_field() {
     assert_eq!(answer["code"], "malformed_json");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_purchase_with_a_token_is_the_buyers_and_api_require_auth_refuses_anonymous_ones() {
+    let env = TestEnv::new();
+    let app = TestApp::spawn(&env, &[("API_REQUIRE_AUTH", "true".into())]).await;
+    let (status, body) = app.purchase(&testkit::seat("Hall5", "Event8", 1, "L", 1)).await;
+    assert_eq!((status, body["code"].as_str()), (401, Some("missing_token")), "{body}");
+
+    let (token, buyer) = app.new_buyer().await;
+    let (status, ticket) = app
+        .post(
+            "/api/v1/tickets",
+            &testkit::seat("Hall5", "Event8", 1, "L", 1),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(status, 201, "{ticket}");
+    assert_eq!(ticket["buyerId"], buyer.as_str());
+    assert!(ticket["orderId"]
+        .as_str()
+        .is_some_and(|o| uuid::Uuid::parse_str(o).is_ok()));
+
+    let (status, page) = app.get_as("/api/v1/me/tickets?limit=0", &token).await;
+    assert_eq!((status, page["field"].as_str()), (400, Some("limit")), "{page}");
+    let (status, page) = app.get_as("/api/v1/me/tickets?sort=seat", &token).await;
+    assert_eq!((status, page["field"].as_str()), (400, Some("sort")), "{page}");
+    let (status, _) = app.get("/api/v1/me/tickets").await;
+    assert_eq!(status, 401);
+    app.stop().await;
+}
