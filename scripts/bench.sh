@@ -56,6 +56,7 @@ redis-cli --scan --pattern 'benchsolo:*' | xargs -r redis-cli unlink >/dev/null
 
 log "holds and checkout: $CHECKOUT_BUYERS buyers on overlapping seats"
 "$ROOT/scripts/reset.sh" >/dev/null
+wait_until 60 curl -fsS -o /dev/null http://127.0.0.1:8080/api/v1/ready || die "the api is not ready after the reset"
 "$loadtest" checkout --buyers "$CHECKOUT_BUYERS" --connections "$CHECKOUT_CONNECTIONS" \
   --json "$OUT/checkout.json" >"$OUT/checkout.txt" || status=$?
 checkout_figure() { sed -n "s/.*\"$1\": *\([0-9.]*\).*/\1/p" "$OUT/checkout.json" | head -n1; }

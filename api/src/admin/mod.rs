@@ -25,7 +25,7 @@ use warp::{Filter, Rejection};
 use crate::auth::{self, Claims};
 use crate::error::ApiError;
 use crate::filters::with_state;
-use crate::query::params::{parse_id, Params};
+use crate::query::params::{event_and_venue, Params};
 use crate::query::seats;
 use crate::reply::Answer;
 use crate::state::AppState;
@@ -130,15 +130,7 @@ async fn redrive(state: &AppState, store: &str, query: HashMap<String, String>) 
 }
 
 async fn sales(state: &AppState, event_id: &str) -> Result<Value, ApiError> {
-    let event_id = parse_id("eventId", event_id)?;
-    let event = state
-        .catalog()
-        .event(&event_id)
-        .ok_or_else(|| ApiError::NotFound(format!("there is no event `{event_id}`")))?;
-    let venue = state
-        .catalog()
-        .venue(&event.venue_id)
-        .context("the catalog lost a venue")?;
+    let (event, venue) = event_and_venue(state, None, event_id)?;
     let keys = EventKeys::new(state.key_prefix(), &event.event_id);
     let zones = seats::event_counts(state, &keys, venue).await?;
     let (waiting, pending) = outbox(state, &keys)

@@ -3,13 +3,16 @@
 
 use std::collections::HashMap;
 
+use anyhow::Context;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::catalog::is_valid_id;
+use domain::{Event, Venue};
 use uuid::Uuid;
 
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// Page size when `limit` is absent.
 pub const DEFAULT_LIMIT: usize = 50;
@@ -129,6 +132,37 @@ pub fn parse_id(name: &str, value: &str) -> Result<String, ApiError> {
 /// A ticket id in a path.
 pub fn parse_ticket_id(value: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(value).map_err(|_| ApiError::invalid_parameter("ticketId", "must be a UUID"))
+}
+
+/// The event named by path parameter `eventId` (at the venue `venueId`, when given) and its
+/// venue: 400 for a malformed id, 404 for one the catalog does not know.
+pub fn event_and_venue<'c>(
+    state: &'c AppState,
+    venue_id: Option<&str>,
+    event_id: &str,
+) -> Result<(&'c Event, &'c Venue), ApiError> {
+    let event_id = parse_id("eventId", event_id)?;
+    if let Some(venue_id) = venue_id {
+        let venue_id = parse_id("venueId", venue_id)?;
+        if state.catalog().venue(&venue_id).is_none() {
+            return Err(ApiError::NotFound(format!("there is no venue `{venue_id}`")));
+        }
+    }
+    let event = state
+        .catalog()
+        .event(&event_id)
+        .filter(|e| venue_id.is_none_or(|v| e.venue_id == v))
+        .ok_or_else(|| {
+            ApiError::NotFound(format!(
+                "there is no event `{event_id}`{}",
+                venue_id.map(|v| format!(" at `{v}`")).unwrap_or_default()
+            ))
+        })?;
+    let venue = state
+        .catalog()
+        .venue(&event.venue_id)
+        .context("the catalog lost a venue")?;
+    Ok((event, venue))
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use domain::{Venue, Zone};
 use infra::redis::{remaining_field, EventKeys};
 use serde::Serialize;
 
-use super::params::{parse_id, Params};
+use super::params::{event_and_venue, Params};
 use super::Query;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -132,15 +132,8 @@ impl ZoneSeats {
 /// The seat map of an event or one of its zones.
 pub async fn map(state: &AppState, event_id: &str, query: Query) -> Result<SeatMap, ApiError> {
     let params = Params::new(query, &["zoneId"])?;
-    let event_id = parse_id("eventId", event_id)?;
-    let event = state
-        .catalog()
-        .event(&event_id)
-        .ok_or_else(|| ApiError::NotFound(format!("there is no event `{event_id}`")))?;
-    let venue = state
-        .catalog()
-        .venue(&event.venue_id)
-        .ok_or_else(|| anyhow::anyhow!("the catalog lost the venue of {}", event.event_id))?;
+    let (event, venue) = event_and_venue(state, None, event_id)?;
+    let event_id = event.event_id.clone();
     let keys = EventKeys::new(state.key_prefix(), &event.event_id);
     match params.positive("zoneId")? {
         Some(zone_id) => {

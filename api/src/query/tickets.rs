@@ -3,14 +3,14 @@
 use std::collections::BTreeMap;
 
 use anyhow::Context;
-use domain::{Event, Price, Ticket, Venue};
+use domain::{Event, Price, Ticket};
 use infra::mysql::{decode_ticket, TicketRow};
 use mysql_async::prelude::Queryable;
 use mysql_async::Value;
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::params::{parse_id, parse_ticket_id, Params};
+use super::params::{event_and_venue, parse_ticket_id, Params};
 use super::sql::{self, TicketFilter};
 use super::{Page, Query};
 use crate::error::ApiError;
@@ -183,35 +183,6 @@ pub async fn money(state: &AppState, venue_id: &str, event_id: &str) -> Result<R
         revenue,
         zones,
     })
-}
-
-fn event_and_venue<'c>(
-    state: &'c AppState,
-    venue_id: Option<&str>,
-    event_id: &str,
-) -> Result<(&'c Event, &'c Venue), ApiError> {
-    let event_id = parse_id("eventId", event_id)?;
-    if let Some(venue_id) = venue_id {
-        let venue_id = parse_id("venueId", venue_id)?;
-        if state.catalog().venue(&venue_id).is_none() {
-            return Err(ApiError::NotFound(format!("there is no venue `{venue_id}`")));
-        }
-    }
-    let event = state
-        .catalog()
-        .event(&event_id)
-        .filter(|e| venue_id.is_none_or(|v| e.venue_id == v))
-        .ok_or_else(|| {
-            ApiError::NotFound(format!(
-                "there is no event `{event_id}`{}",
-                venue_id.map(|v| format!(" at `{v}`")).unwrap_or_default()
-            ))
-        })?;
-    let venue = state
-        .catalog()
-        .venue(&event.venue_id)
-        .context("the catalog lost a venue")?;
-    Ok((event, venue))
 }
 
 /// Sold tickets and revenue per zone.
