@@ -6,7 +6,7 @@
 //! else lives here so tests can build the application on port 0. Who imports whom, from
 //! the top: [`startup`] builds the [`state`] and serves [`routes`], the route table, which
 //! combines the verticals [`admin`], [`auth`], [`health`], [`holds`], [`purchase`] and
-//! [`query`]; they share the leaves
+//! [`query`], and the web [`pages`]; they share the leaves
 //! [`filters`], [`input`], [`seat`], [`idempotency`], [`reply`] and [`error`]. The [`relay`] runs beside the server on a thread of its own.
 
 pub mod admin;
@@ -18,6 +18,7 @@ pub mod health;
 pub mod holds;
 pub mod idempotency;
 pub mod input;
+pub mod pages;
 pub mod payment;
 pub mod purchase;
 pub mod query;

@@ -6,7 +6,7 @@ use warp::{Filter, Reply};
 
 use crate::error::handle_rejection;
 use crate::state::AppState;
-use crate::{admin, auth, health, holds, purchase, query};
+use crate::{admin, auth, health, holds, pages, purchase, query};
 
 /// The OpenAPI 3 document of every route, served at `/api/v1/openapi.json`.
 pub const OPENAPI: &str = include_str!("../openapi.json");
@@ -35,12 +35,14 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/admin/reset"),
     ("POST", "/api/v1/admin/dlq/{store}/redrive"),
     ("GET", "/api/v1/admin/sales/{eventId}"),
+    ("GET", "/api/v1/admin/pipeline"),
     ("GET", "/api/v1/health"),
     ("GET", "/api/v1/ready"),
     ("GET", "/api/v1/openapi.json"),
 ];
 
-/// Every route of the api, with errors answered as JSON.
+/// Every route of the api, with errors answered as JSON, and the web pages on every other
+/// `GET` outside `/api/`.
 pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = Infallible> + Clone {
     let openapi = warp::path!("api" / "v1" / "openapi.json")
         .and(warp::get())
@@ -52,5 +54,6 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = I
         .or(admin::routes(state.clone()))
         .or(purchase::routes(state.clone()))
         .or(query::routes(state))
+        .or(pages::routes())
         .recover(handle_rejection)
 }

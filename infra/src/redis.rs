@@ -58,6 +58,10 @@ impl EventKeys {
     }
 }
 
+/// The field of [`EventKeys::counts`] counting the event's sold seats (the sale scripts
+/// spell it `'sold'`).
+pub const SOLD_FIELD: &str = "sold";
+
 /// The field of [`EventKeys::counts`] holding a zone's unsold seats.
 pub fn remaining_field(zone_id: u32) -> String {
     format!("remaining:{zone_id}")

@@ -10,11 +10,14 @@
 //!   back, as `consumers redrive` does.
 //! - `GET /api/v1/admin/sales/{eventId}`: sold, held and free seats and revenue per zone, from
 //!   Redis where sales are decided, and the ticket events still in the outbox.
+//! - `GET /api/v1/admin/pipeline`: what is on its way to the stores: ticket events in the
+//!   outboxes of every event, and per store the messages queued, its consumers and its
+//!   dead-lettered messages. The outbox is reported even while the broker is down.
 
 use std::collections::HashMap;
 
 use anyhow::Context;
-use infra::amqp::{self, DYNAMODB_QUEUE, MYSQL_QUEUE};
+use infra::amqp::{self, Topology, DYNAMODB_QUEUE, MYSQL_QUEUE};
 use infra::redis::EventKeys;
 use lapin::Confirmation;
 use serde_json::{json, Value};
@@ -52,12 +55,20 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (Response,), Error = Rej
     let sales = warp::path!("api" / "v1" / "admin" / "sales" / String)
         .and(warp::get())
         .and(auth::admin(state.clone()))
-        .and(with_state(state))
+        .and(with_state(state.clone()))
         .then(|event: String, _: Claims, state: AppState| async move {
             respond(sales(&state, &event).await, StatusCode::OK)
         });
-    reset.or(redrive).unify().or(sales).unify()
+    let pipeline = warp::path!("api" / "v1" / "admin" / "pipeline")
+        .and(warp::get())
+        .and(auth::admin(state.clone()))
+        .and(with_state(state))
+        .then(|_: Claims, state: AppState| async move { respond(pipeline(&state).await, StatusCode::OK) });
+    reset.or(redrive).unify().or(sales).unify().or(pipeline).unify()
 }
+
+/// The stores as the admin routes name them, and the base name of each one's queue.
+const STORES: [(&str, &str); 2] = [("mysql", MYSQL_QUEUE), ("dynamodb", DYNAMODB_QUEUE)];
 
 fn respond(result: Result<Value, ApiError>, status: StatusCode) -> Response {
     match result {
@@ -113,14 +124,10 @@ async fn send_reset(state: &AppState) -> anyhow::Result<()> {
 
 async fn redrive(state: &AppState, store: &str, query: HashMap<String, String>) -> Result<Value, ApiError> {
     let params = Params::new(query, &["limit"])?;
-    let base = match store {
-        "mysql" => MYSQL_QUEUE,
-        "dynamodb" => DYNAMODB_QUEUE,
-        _ => {
-            return Err(ApiError::NotFound(format!(
-                "there is no store `{store}`: mysql or dynamodb"
-            )))
-        }
+    let Some((_, base)) = STORES.iter().find(|(name, _)| *name == store) else {
+        return Err(ApiError::NotFound(format!(
+            "there is no store `{store}`: mysql or dynamodb"
+        )));
     };
     let limit = params.positive("limit")?.map(u64::from);
     let queue = amqp::queue_name(state.amqp(), base);
@@ -166,6 +173,51 @@ async fn sales(state: &AppState, event_id: &str) -> Result<Value, ApiError> {
         "zones": zones,
         "outbox": {"waiting": waiting, "pending": pending},
     }))
+}
+
+async fn pipeline(state: &AppState) -> Result<Value, ApiError> {
+    let (mut waiting, mut pending) = (0, 0);
+    for event in state.catalog().events() {
+        let keys = EventKeys::new(state.key_prefix(), &event.event_id);
+        let (w, p) = outbox(state, &keys)
+            .await
+            .map_err(|e| ApiError::redis(e, "Failed to read the outbox"))?;
+        waiting += w;
+        pending += p;
+    }
+    let mut body = json!({"outbox": {"waiting": waiting, "pending": pending}});
+    let queues: Vec<String> = STORES
+        .iter()
+        .map(|(_, base)| amqp::queue_name(state.amqp(), base))
+        .collect();
+    let both: Vec<String> = queues
+        .iter()
+        .flat_map(|q| [q.clone(), Topology::dead_letter_queue(q)])
+        .collect();
+    match amqp::depths(state.amqp(), &both).await {
+        Ok(depths) => {
+            body["queues"] = STORES
+                .iter()
+                .zip(&queues)
+                .zip(depths.chunks(2))
+                .filter_map(|(((store, _), queue), depth)| match depth {
+                    [work, dead] => Some(json!({
+                        "store": store,
+                        "queue": queue,
+                        "messages": work.messages,
+                        "consumers": work.consumers,
+                        "deadLettered": dead.messages,
+                    })),
+                    _ => None,
+                })
+                .collect();
+        }
+        Err(e) => {
+            tracing::warn!(error = format!("{e:#}"), "admin pipeline: the broker did not answer");
+            body["brokerError"] = Value::String(format!("{e:#}"));
+        }
+    }
+    Ok(body)
 }
 
 /// Entries in the event's outbox, and how many of them a relay has read but not delivered.

@@ -1,10 +1,14 @@
 //! Events and venues, answered from the in-memory catalog: it is small, loaded at start and
-//! the same in every instance, so these queries cost no I/O. Name search is a
-//! case-insensitive substring match, which no B-tree index could serve anyway.
+//! the same in every instance, so searching costs no I/O. Name search is a case-insensitive
+//! substring match, which no B-tree index could serve anyway. Only the seats left of the
+//! events answered come from Redis, in one round trip per page; while Redis does not answer
+//! they are left out and the catalog still answers.
 
 use chrono::{DateTime, Utc};
 use domain::{Event, Price, Venue, Zone};
 use serde::Serialize;
+
+use infra::redis::{EventKeys, SOLD_FIELD};
 
 use super::params::{parse_id, Params};
 use super::{Page, Query};
@@ -22,19 +26,46 @@ pub struct EventView<'c> {
     event: &'c Event,
     venue_name: &'c str,
     capacity: u64,
+    /// Seats not sold yet (held ones included: a hold may lapse).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seats_left: Option<u64>,
 }
 
-fn view<'c>(state: &'c AppState, event: &'c Event) -> EventView<'c> {
-    let venue = state.catalog().venue(&event.venue_id);
-    EventView {
-        event,
-        venue_name: venue.map_or("", |v| &v.name),
-        capacity: venue.map_or(0, Venue::capacity),
+/// The views of `events`, with their seats left read from Redis in one round trip.
+async fn views<'c>(state: &'c AppState, events: Vec<&'c Event>) -> Vec<EventView<'c>> {
+    let mut pipe = redis::pipe();
+    for event in &events {
+        pipe.hget(EventKeys::new(state.key_prefix(), &event.event_id).counts(), SOLD_FIELD);
     }
+    // Per event the `sold` counter (absent before the first sale); None for all of them
+    // when Redis does not answer.
+    let sold: Option<Vec<Option<u64>>> = match pipe.query_async(&mut state.redis()).await {
+        Ok(sold) => Some(sold),
+        Err(e) => {
+            tracing::warn!(error = %e, "events: seats left unknown, Redis did not answer");
+            None
+        }
+    };
+    events
+        .into_iter()
+        .enumerate()
+        .map(|(i, event)| {
+            let venue = state.catalog().venue(&event.venue_id);
+            let capacity = venue.map_or(0, Venue::capacity);
+            EventView {
+                event,
+                venue_name: venue.map_or("", |v| &v.name),
+                capacity,
+                seats_left: sold
+                    .as_ref()
+                    .map(|sold| capacity.saturating_sub(sold.get(i).copied().flatten().unwrap_or(0))),
+            }
+        })
+        .collect()
 }
 
 /// `GET /api/v1/events?q=&type=&venueId=&from=&to=&limit=&cursor=`: sorted by date, then id.
-pub fn events(state: &AppState, query: Query) -> Result<Page<EventView<'_>>, ApiError> {
+pub async fn events(state: &AppState, query: Query) -> Result<Page<EventView<'_>>, ApiError> {
     let params = Params::new(query, &["q", "type", "venueId", "from", "to", "limit", "cursor"])?;
     let text = params.text("q", MAX_QUERY_LEN)?.map(|q| q.to_lowercase());
     let kind = params.text("type", 32)?;
@@ -66,7 +97,11 @@ pub fn events(state: &AppState, query: Query) -> Result<Page<EventView<'_>>, Api
         })
         .take(limit + 1)
         .collect();
-    Ok(Page::of(page, limit, |e| format!("{}|{}", e.date.to_rfc3339(), e.event_id)).map(|e| view(state, e)))
+    let page = Page::of(page, limit, |e| format!("{}|{}", e.date.to_rfc3339(), e.event_id));
+    Ok(Page {
+        items: views(state, page.items).await,
+        next_cursor: page.next_cursor,
+    })
 }
 
 fn parse_event_cursor(cursor: &str) -> Result<(DateTime<Utc>, String), ApiError> {
@@ -78,13 +113,16 @@ fn parse_event_cursor(cursor: &str) -> Result<(DateTime<Utc>, String), ApiError>
 }
 
 /// `GET /api/v1/events/{eventId}`.
-pub fn event<'c>(state: &'c AppState, id: &str) -> Result<EventView<'c>, ApiError> {
+pub async fn event<'c>(state: &'c AppState, id: &str) -> Result<EventView<'c>, ApiError> {
     let id = parse_id("eventId", id)?;
     let event = state
         .catalog()
         .event(&id)
         .ok_or_else(|| ApiError::NotFound(format!("there is no event `{id}`")))?;
-    Ok(view(state, event))
+    let mut views = views(state, vec![event]).await;
+    views
+        .pop()
+        .ok_or_else(|| ApiError::NotFound(format!("there is no event `{id}`")))
 }
 
 /// A venue in a list: its size and price range, without the zones.

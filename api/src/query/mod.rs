@@ -1,5 +1,5 @@
 //! The query controller: tickets from the MySQL read model, events and venues from the
-//! in-memory catalog, seat maps from Redis.
+//! in-memory catalog (with the seats left from Redis), seat maps from Redis.
 
 mod catalog;
 mod page;
@@ -69,12 +69,12 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (Response,), Error = Rej
     let event = warp::path!("api" / "v1" / "events" / String)
         .and(get)
         .and(with_state.clone())
-        .map(|id: String, s: AppState| respond(catalog::event(&s, &id)));
+        .then(|id: String, s: AppState| async move { respond(catalog::event(&s, &id).await) });
     let events = warp::path!("api" / "v1" / "events")
         .and(get)
         .and(query)
         .and(with_state.clone())
-        .map(|q: Query, s: AppState| respond(catalog::events(&s, q)));
+        .then(|q: Query, s: AppState| async move { respond(catalog::events(&s, q).await) });
     let venue = warp::path!("api" / "v1" / "venues" / String)
         .and(get)
         .and(with_state.clone())

@@ -25,8 +25,28 @@ pub enum TicketFilter {
     BuyerEvent,
 }
 
-/// A page of tickets after a cursor, in ticket id order. Binds: the filter values, the
-/// cursor (`''` for the first page) and the page size plus one (to know whether more remain).
+impl TicketFilter {
+    /// Whether its pages run newest first: a buyer's own tickets do, every other list runs
+    /// in sale order.
+    pub fn newest_first(self) -> bool {
+        matches!(self, Self::Buyer | Self::BuyerEvent)
+    }
+
+    /// The cursor of the first page: before every ticket id in the page's order.
+    pub fn first_cursor(self) -> &'static str {
+        // Ticket ids are lowercase hex and '-', all below '~' in ASCII.
+        if self.newest_first() {
+            "~"
+        } else {
+            ""
+        }
+    }
+}
+
+/// A page of tickets after a cursor, in ticket id order (descending where the filter runs
+/// [newest first](TicketFilter::newest_first)). Binds: the filter values, the cursor
+/// ([`TicketFilter::first_cursor`] for the first page) and the page size plus one (to know
+/// whether more remain).
 pub fn ticket_page(filter: TicketFilter) -> String {
     // The index is named: left to itself the planner may take `uq_ticket_seat` (it also
     // starts with event_id) and sort all of the event's tickets for every page.
@@ -38,8 +58,13 @@ pub fn ticket_page(filter: TicketFilter) -> String {
         TicketFilter::Buyer => ("idx_ticket_buyer", "buyer_id = ? AND "),
         TicketFilter::BuyerEvent => ("idx_ticket_buyer_event", "buyer_id = ? AND event_id = ? AND "),
     };
+    let (after, order) = if filter.newest_first() {
+        ("<", " DESC")
+    } else {
+        (">", "")
+    };
     format!(
-        "SELECT {TICKET_COLUMNS} FROM ticket FORCE INDEX ({index}) WHERE {condition}ticket_id > ? ORDER BY ticket_id LIMIT ?"
+        "SELECT {TICKET_COLUMNS} FROM ticket FORCE INDEX ({index}) WHERE {condition}ticket_id {after} ? ORDER BY ticket_id{order} LIMIT ?"
     )
 }
 

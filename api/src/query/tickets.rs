@@ -36,26 +36,25 @@ fn public(ticket: Ticket) -> Ticket {
 }
 
 /// `GET /api/v1/me/tickets?eventId=&limit=&cursor=`: the signed-in buyer's tickets, with
-/// their orders, in sale order.
+/// their orders, newest first.
 pub async fn mine(state: &AppState, buyer: Uuid, query: Query) -> Result<Page<Ticket>, ApiError> {
     let params = Params::new(query, &["eventId", "limit", "cursor"])?;
     let limit = params.limit()?;
-    let after = ticket_cursor(&params)?;
     let (filter, mut binds): (_, Vec<Value>) = match params.id("eventId")? {
         Some(event) => (TicketFilter::BuyerEvent, vec![buyer.to_string().into(), event.into()]),
         None => (TicketFilter::Buyer, vec![buyer.to_string().into()]),
     };
-    binds.push(after.into());
+    binds.push(ticket_cursor(&params, filter)?.into());
     binds.push((limit as u64 + 1).into());
     let items = fetch(state, sql::ticket_page(filter), binds).await?;
     Ok(Page::of(items, limit, |t| t.ticket_id.to_string()))
 }
 
-/// The ticket id a page starts after (`''` for the first page).
-fn ticket_cursor(params: &Params) -> Result<String, ApiError> {
+/// The ticket id a page of `filter` starts after.
+fn ticket_cursor(params: &Params, filter: TicketFilter) -> Result<String, ApiError> {
     Ok(match params.cursor()? {
         Some(c) => Uuid::parse_str(&c).map_err(|_| ApiError::bad_cursor())?.to_string(),
-        None => String::new(),
+        None => filter.first_cursor().to_owned(),
     })
 }
 
@@ -66,7 +65,6 @@ pub async fn list(state: &AppState, query: Query) -> Result<Page<Ticket>, ApiErr
     let params = Params::new(query, &["eventId", "venueId", "zoneId", "limit", "cursor"])?;
     let (event, venue, zone) = (params.id("eventId")?, params.id("venueId")?, params.positive("zoneId")?);
     let limit = params.limit()?;
-    let after = ticket_cursor(&params)?;
     let (filter, mut binds): (_, Vec<Value>) = match (event, venue, zone) {
         (Some(event), venue, zone) => {
             if let Some(venue) = venue {
@@ -89,7 +87,7 @@ pub async fn list(state: &AppState, query: Query) -> Result<Page<Ticket>, ApiErr
         (None, Some(venue), None) => (TicketFilter::Venue, vec![venue.into()]),
         (None, None, None) => (TicketFilter::All, Vec::new()),
     };
-    binds.push(after.into());
+    binds.push(ticket_cursor(&params, filter)?.into());
     binds.push((limit as u64 + 1).into());
     let items = fetch(state, sql::ticket_page(filter), binds).await?;
     Ok(Page::of(items, limit, |t| t.ticket_id.to_string()).map(public))

@@ -1,5 +1,6 @@
-//! The admin operations: only for an admin's token; the sales of an event from Redis; DLQ
-//! redrive; and the reset that wipes all sales, the stores following in queue order.
+//! The admin operations: only for an admin's token; the sales of an event from Redis; the
+//! pipeline's outboxes and queues; DLQ redrive; and the reset that wipes all sales, the
+//! stores following in queue order.
 
 use std::time::Duration;
 
@@ -25,8 +26,11 @@ async fn admin_routes_refuse_buyers_with_403_and_strangers_with_401() {
         assert_eq!(admin_post(&app, path, Some(&buyer)).await.0, 403, "{path}");
         assert_eq!(admin_post(&app, path, None).await.0, 401, "{path}");
     }
-    let (status, body) = app.get_as("/api/v1/admin/sales/Event8", &buyer).await;
-    assert_eq!((status, body["code"].as_str()), (403, Some("forbidden")));
+    for path in ["/api/v1/admin/sales/Event8", "/api/v1/admin/pipeline"] {
+        let (status, body) = app.get_as(path, &buyer).await;
+        assert_eq!((status, body["code"].as_str()), (403, Some("forbidden")), "{path}");
+        assert_eq!(app.get(path).await.0, 401, "{path}");
+    }
     let admin = app.new_admin(&env).await;
     assert_eq!(app.get_as("/api/v1/me", &admin).await.1["role"], "admin");
     let (status, body) = admin_post(&app, "/api/v1/admin/dlq/postgres/redrive", Some(&admin)).await;
@@ -61,6 +65,44 @@ async fn sales_show_sold_held_and_free_seats_revenue_and_the_outbox_per_zone() {
                    {"zoneId": 1, "capacity": 500, "sold": 2, "held": 0, "free": 498, "price": "19.99", "revenue": "39.98"},
                    {"zoneId": 2, "capacity": 4, "sold": 0, "held": 1, "free": 3, "price": "9.50", "revenue": "0.00"}],
                "outbox": {"waiting": 2, "pending": 0}})
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_pipeline_counts_the_outboxes_the_queues_and_their_consumers_and_survives_a_broker_outage() {
+    let env = TestEnv::new();
+    env.declare_topology().await;
+    let app = TestApp::spawn(&env, &[("RELAY_ENABLED", "false".into())]).await;
+    assert_eq!(app.purchase(&seat("Hall5", "Event8", 1, "C", 1)).await.0, 201);
+    assert_eq!(app.purchase(&seat("Venue1", "Event1", 1, "C", 1)).await.0, 201);
+    env.publish_raw(br#"{"v": 99}"#, "waiting").await;
+    let admin = app.new_admin(&env).await;
+
+    let (status, pipeline) = app.get_as("/api/v1/admin/pipeline", &admin).await;
+    assert_eq!(status, 200, "{pipeline}");
+    assert_eq!(
+        pipeline,
+        json!({"outbox": {"waiting": 2, "pending": 0},
+               "queues": [
+                   {"store": "mysql", "queue": env.mysql_queue(), "messages": 1, "consumers": 0, "deadLettered": 0},
+                   {"store": "dynamodb", "queue": env.dynamodb_queue(), "messages": 1, "consumers": 0, "deadLettered": 0}]})
+    );
+    app.stop().await;
+
+    // With the broker unreachable the outbox is still reported, and the broker's error.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let unreachable = format!("amqp://guest:guest@{}/%2f", closed.local_addr().unwrap());
+    drop(closed);
+    let app = TestApp::spawn(&env, &[("RELAY_ENABLED", "false".into()), ("AMQP_URL", unreachable)]).await;
+    let admin = app.new_admin(&env).await;
+    let (status, pipeline) = app.get_as("/api/v1/admin/pipeline", &admin).await;
+    assert_eq!(status, 200, "{pipeline}");
+    assert_eq!(pipeline["outbox"], json!({"waiting": 2, "pending": 0}));
+    assert!(pipeline.get("queues").is_none(), "{pipeline}");
+    assert!(
+        pipeline["brokerError"].as_str().unwrap().contains("RabbitMQ"),
+        "{pipeline}"
     );
     app.stop().await;
 }

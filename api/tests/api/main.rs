@@ -12,6 +12,7 @@ mod bad_input;
 mod cluster;
 mod holds;
 mod idempotency;
+mod pages;
 mod purchase;
 mod query;
 mod relay;

@@ -7,7 +7,7 @@ use domain::catalog::row;
 use domain::{Catalog, Price, Ticket};
 use mysql_async::prelude::Queryable;
 use serde_json::{json, Value};
-use testkit::{seat, TestApp, TestEnv};
+use testkit::{seat, Dependency, TestApp, TestEnv};
 
 /// `n` tickets of Event1 spread over zones 1..=zones, in row-major seat order.
 fn event1_tickets(n: u32, zones: u32, skip: u32) -> Vec<Ticket> {
@@ -282,6 +282,76 @@ async fn event_search_filters_combine_and_paginate_by_date() {
 }
 
 #[tokio::test]
+async fn events_say_how_many_seats_are_left_and_answer_without_them_while_redis_is_down() {
+    let env = TestEnv::new();
+    let app = TestApp::spawn(&env, &[("RELAY_ENABLED", "false".into())]).await;
+    for column in 1..=3 {
+        assert_eq!(app.purchase(&seat("Hall5", "Event8", 1, "A", column)).await.0, 201);
+    }
+    let (_, page) = app.get("/api/v1/events?venueId=Hall5").await;
+    assert_eq!(page["items"][0]["seatsLeft"], 504 - 3);
+    let (_, event) = app.get("/api/v1/events/Event1").await;
+    assert_eq!(event["seatsLeft"], 78_000, "nothing sold yet");
+    app.stop().await;
+
+    let (proxy, through_proxy) = env.proxy(Dependency::Redis, true).await;
+    let app = TestApp::spawn(
+        &env,
+        &[
+            ("RELAY_ENABLED", "false".into()),
+            through_proxy,
+            ("REDIS_TIMEOUT_MS", "300".into()),
+        ],
+    )
+    .await;
+    proxy.set_up(false);
+    let (status, page) = app.get("/api/v1/events?venueId=Hall5").await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["items"][0]["eventId"], "Event8");
+    assert!(page["items"][0].get("seatsLeft").is_none(), "{page}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_buyers_own_tickets_come_newest_first_page_by_page() {
+    let env = TestEnv::new();
+    let app = TestApp::spawn(&env, &[]).await;
+    let (token, buyer) = app.new_buyer().await;
+    let buyer: uuid::Uuid = buyer.parse().unwrap();
+    let order = uuid::Uuid::now_v7();
+    // Ticket ids are UUIDv7: issued in this order, they sort in this order.
+    let bought: Vec<Ticket> = (1..=5)
+        .map(|c| Ticket::issue("Hall5", "Event8", 1, "D".into(), c, Price::from_cents(1999)).owned_by(buyer, order))
+        .collect();
+    env.store_sql(&bought).await;
+    env.store_sql(&event1_tickets(10, 2, 0)).await;
+
+    let mut walked = Vec::new();
+    let mut next = String::new();
+    loop {
+        let (status, page) = app.get_as(&format!("/api/v1/me/tickets?limit=2{next}"), &token).await;
+        assert_eq!(status, 200, "{page}");
+        walked.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t["column"].as_u64().unwrap()),
+        );
+        match page["nextCursor"].as_str() {
+            Some(cursor) => next = format!("&cursor={cursor}"),
+            None => break,
+        }
+    }
+    assert_eq!(
+        walked,
+        [5, 4, 3, 2, 1],
+        "newest first, every ticket once, none of anyone else's"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn venues_list_and_show_their_zones_and_prices() {
     let env = TestEnv::new();
     let app = TestApp::spawn(&env, &[]).await;
@@ -454,12 +524,21 @@ async fn every_read_query_is_served_by_an_index() {
         ),
         (
             sql::ticket_page(TicketFilter::Buyer),
-            vec![buyer.to_string().into(), "".into(), 51.into()],
+            vec![
+                buyer.to_string().into(),
+                TicketFilter::Buyer.first_cursor().into(),
+                51.into(),
+            ],
             &["idx_ticket_buyer"],
         ),
         (
             sql::ticket_page(TicketFilter::BuyerEvent),
-            vec![buyer.to_string().into(), "Event3".into(), "".into(), 51.into()],
+            vec![
+                buyer.to_string().into(),
+                "Event3".into(),
+                TicketFilter::BuyerEvent.first_cursor().into(),
+                51.into(),
+            ],
             &["idx_ticket_buyer_event"],
         ),
     ];
@@ -565,7 +644,7 @@ async fn the_openapi_document_and_the_routes_match_both_ways() {
                 app.post(&path, &json!({"paymentToken": "tok_visa"}), Some(&token))
                     .await
             }
-            ("GET", "/api/v1/admin/sales/{eventId}") => app.get_as(&path, &admin).await,
+            ("GET", "/api/v1/admin/sales/{eventId}" | "/api/v1/admin/pipeline") => app.get_as(&path, &admin).await,
             ("POST", "/api/v1/admin/reset" | "/api/v1/admin/dlq/{store}/redrive") => {
                 let path = path.replace("{store}", "mysql");
                 let response = app

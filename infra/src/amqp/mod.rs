@@ -149,6 +149,47 @@ pub async fn purge_all(settings: &AmqpSettings) -> anyhow::Result<u64> {
     Ok(purged)
 }
 
+/// How many messages wait in a queue and how many consumers read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Depth {
+    /// Messages ready for delivery (not those delivered and not yet acknowledged).
+    pub messages: u32,
+    /// Consumers attached.
+    pub consumers: u32,
+}
+
+/// The depth of each queue in `queues`, in order, looked up passively (a queue that does not
+/// exist is an error). Gives up after the settings' timeout.
+pub async fn depths(settings: &AmqpSettings, queues: &[String]) -> anyhow::Result<Vec<Depth>> {
+    use anyhow::Context;
+    let look = async {
+        let connection = connect(settings, "ticketing-depths")
+            .await
+            .context("Failed to connect to RabbitMQ")?;
+        let channel = connection.create_channel().await?;
+        let passive = QueueDeclareOptions {
+            passive: true,
+            ..Default::default()
+        };
+        let mut depths = Vec::with_capacity(queues.len());
+        for queue in queues {
+            let declared = channel
+                .queue_declare(queue.as_str().into(), passive, FieldTable::default())
+                .await
+                .with_context(|| format!("Failed to look at {queue}"))?;
+            depths.push(Depth {
+                messages: declared.message_count(),
+                consumers: declared.consumer_count(),
+            });
+        }
+        connection.close(200, "looked".into()).await.ok();
+        Ok(depths)
+    };
+    tokio::time::timeout(settings.timeout, look)
+        .await
+        .map_err(|_| anyhow::anyhow!("RabbitMQ did not answer within {:?}", settings.timeout))?
+}
+
 /// How often [`lost`] looks at a connection's state between the error reports lapin sends.
 const LOST_POLL: Duration = Duration::from_millis(500);
 
