@@ -18,9 +18,10 @@
 # images bake in no addresses and no credentials.
 #
 # Stages: chef (toolchain + cargo-chef) -> planner (recipe of the dependency graph of the whole
-# workspace) -> builder (the dependencies of both binaries compiled from the recipe alone, so
-# that layer stays cached until Cargo.toml/Cargo.lock change; then both binaries) -> runtime
-# (Debian slim, non-root, CA certificates) -> api, consumers (runtime plus one binary each).
+# workspace) -> web (the pages, with Node.js) -> builder (the dependencies of both binaries
+# compiled from the recipe alone, so that layer stays cached until Cargo.toml/Cargo.lock
+# change; then both binaries, the api embedding the pages) -> runtime (Debian slim, non-root,
+# CA certificates) -> api, consumers (runtime plus one binary each).
 # Either target runs the one builder, so building the second image after the first reuses
 # every compiled layer.
 
@@ -37,6 +38,17 @@ FROM chef AS planner
 COPY . .
 RUN cargo chef prepare --recipe-path recipe.json
 
+# The pages (web/): built with the Node.js the package-lock.json was made with, into hashed
+# files and their Brotli/gzip copies, which the api embeds when it is compiled.
+FROM node:20.19-bookworm-slim AS web
+WORKDIR /web
+COPY web/package.json web/package-lock.json ./
+# The browser tests' packages come along with the dev dependencies; no browser is downloaded.
+ENV PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+RUN npm ci --no-audit --no-fund
+COPY web/ ./
+RUN npm run build
+
 FROM chef AS builder
 COPY --from=planner /src/recipe.json recipe.json
 # Dependencies only: this layer is rebuilt only when the recipe (manifests, lock file) changes.
@@ -47,6 +59,7 @@ COPY --from=planner /src/recipe.json recipe.json
 RUN cargo chef cook --release --locked --recipe-path recipe.json -p api \
     && cargo chef cook --release --locked --recipe-path recipe.json -p consumers
 COPY . .
+COPY --from=web /web/dist web/dist
 RUN cargo build --release --locked -p api --bin api \
     && cargo build --release --locked -p consumers --bin consumers \
     && install -D -m 0755 target/release/api /out/api \

@@ -7,12 +7,11 @@
 #   scripts/check-jmeter.sh --setup   only install JMeter and build the shim, then print how
 #                                     to run the plan by hand
 #
-# Isolation: the api instance listens on a free loopback port and uses its own Redis key
-# prefix, RabbitMQ exchange and queues and MySQL database (all named jmeter-<random> /
-# jmeter_<random>), so neither a running stack nor other tests are disturbed. All of it is
-# removed at exit, on failure too. It expects the local services (Redis 6379, RabbitMQ 5672
-# guest/guest, MariaDB 3306 root without password) and starts them the way scripts/up.sh does
-# if they are not running.
+# Isolation: the api instance is a private one (scripts/own-stack.sh): a free loopback port,
+# its own Redis key prefix, RabbitMQ exchange and queues and MySQL database (all named
+# jmeter-<random> / jmeter_<random>), all removed at exit, on failure too. It expects the
+# local services (Redis 6379, RabbitMQ 5672 guest/guest, MariaDB 3306 root without password)
+# and starts them the way scripts/up.sh does if they are not running.
 #
 # JMeter: Debian's `jmeter` 2.13 (apt) with the shim of loadtest/jmeter/debian-shim/ (compiled
 # here into .local/jmeter/), or a real JMeter 5 named by JMETER=/path/to/bin/jmeter (no shim).
@@ -27,7 +26,6 @@ cd "$ROOT"
 
 PLAN_DIR=$ROOT/loadtest/jmeter
 WORK_DIR=$ROOT/.local/jmeter
-RUN=$WORK_DIR/last-run
 DEBIAN_JMETER_HOME=/usr/share/jmeter
 
 THREADS=${JMETER_CHECK_THREADS:-20}
@@ -104,87 +102,25 @@ if [[ ${1:-} == --setup ]]; then
 fi
 (($# == 0)) || die "usage: $0 [--setup]"
 
-# --- Cleanup (runs at exit, whatever happened) ----------------------------------------------
+# --- The api of its own, and the cleanup at exit, whatever happened --------------------------
 
-ID=$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')
-PREFIX=jmeter-$ID
-DATABASE=jmeter_$ID
-api_pid=
-api_started=
+# shellcheck source=own-stack.sh source-path=SCRIPTDIR
+source "$ROOT/scripts/own-stack.sh"
 cleanup_failed=
 summary=
-
-stop_api() {
-  [[ -n $api_pid ]] || return 0
-  if kill -0 "$api_pid" 2>/dev/null; then
-    log "stopping the api (pid $api_pid)"
-    kill -TERM "$api_pid" 2>/dev/null || true
-    local i
-    for ((i = 0; i < 300; i++)); do
-      kill -0 "$api_pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    if kill -0 "$api_pid" 2>/dev/null; then
-      log "the api did not stop within 30 s; killing it"
-      kill -KILL "$api_pid" 2>/dev/null || true
-    fi
-  fi
-  wait "$api_pid" 2>/dev/null || true
-  api_pid=
-}
-
-# Every step runs even when an earlier one fails; a failure is remembered for the exit code.
-cleanup() {
-  # Nothing was created before the api started (it creates the database, queues and keys).
-  [[ -n $api_started ]] || return 0
-  section "cleanup ($PREFIX)"
-  stop_api
-  if ! mysql_tcp -e "DROP DATABASE IF EXISTS \`$DATABASE\`"; then
-    log "warning: could not drop the database $DATABASE"
-    cleanup_failed=1
-  fi
-  if ! redis-cli -h 127.0.0.1 -p 6379 --scan --pattern "$PREFIX:*" |
-    xargs -r redis-cli -h 127.0.0.1 -p 6379 unlink >/dev/null; then
-    log "warning: could not delete the Redis keys $PREFIX:*"
-    cleanup_failed=1
-  fi
-  # The queues the api declared: <prefix>tickets.mysql, .dynamodb and their .dlq, whichever
-  # exist (the api may have died before declaring them all).
-  local queues queue
-  if command -v rabbitmqctl >/dev/null; then
-    if queues=$(rabbitmqctl list_queues -q --no-table-headers name 2>/dev/null); then
-      for queue in $queues; do
-        [[ $queue == "$PREFIX."* ]] || continue
-        rabbitmqctl -q delete_queue "$queue" >/dev/null ||
-          { log "warning: could not delete the queue $queue"; cleanup_failed=1; }
-      done
-    else
-      log "warning: rabbitmqctl list_queues failed; queues $PREFIX.* are left"
-      cleanup_failed=1
-    fi
-  else
-    log "warning: no rabbitmqctl; queues $PREFIX.* are left"
-  fi
-  # rabbitmqctl cannot delete an exchange; rabbitmqadmin can where the management plugin runs.
-  # An exchange left behind has no queue bound to it and costs nothing.
-  if command -v rabbitmqadmin >/dev/null &&
-    rabbitmqadmin -q delete exchange name="$PREFIX.ticket.events" >/dev/null 2>&1; then
-    log "deleted the exchange $PREFIX.ticket.events"
-  else
-    log "left the exchange $PREFIX.ticket.events (unused; needs the management plugin to delete)"
-  fi
-  [[ -n $cleanup_failed ]] || log "removed the database $DATABASE, the Redis keys $PREFIX:* and the queues $PREFIX.*"
-}
 
 on_exit() {
   local rc=$?
   trap - EXIT
-  cleanup || cleanup_failed=1
+  if [[ -n $own_started ]]; then
+    section "cleanup ($OWN_PREFIX)"
+    own_cleanup || cleanup_failed=1
+  fi
   if ((rc == 0)) && [[ -n $cleanup_failed ]]; then
     printf '\njmeter check: FAILED (cleanup)\n' >&2
     rc=1
   elif ((rc != 0)); then
-    printf '\njmeter check: FAILED (exit %d); files of the run: %s\n' "$rc" "$RUN" >&2
+    printf '\njmeter check: FAILED (exit %d); files of the run: %s\n' "$rc" "${RUN:-$WORK_DIR}" >&2
   else
     printf '\n%s\n' "$summary"
   fi
@@ -205,58 +141,13 @@ ensure_rabbitmq
 ensure_mariadb
 command -v curl >/dev/null || apt_install curl
 
-section "api ($PREFIX)"
-rm -rf "$RUN"
-mkdir -p "$RUN"
-if [[ ! -x $ROOT/target/debug/api ]]; then
-  log "building target/debug/api"
-  cargo build -p api
-fi
-
-free_port() {
-  local port i
-  for ((i = 0; i < 100; i++)); do
-    port=$((20000 + RANDOM % 30000))
-    port_open 127.0.0.1 "$port" || {
-      echo "$port"
-      return 0
-    }
-  done
-  return 1
-}
-PORT=$(free_port) || die "no free port found"
-API_URL=http://127.0.0.1:$PORT
-
-# The connection settings are the local services' own, not .env's: the cleanup above talks to
-# those. RELAY_CONSUMER only names this relay in its (private) consumer group.
-env NO_COLOR=1 \
-  API_BIND="127.0.0.1:$PORT" \
-  REDIS_URL=redis://127.0.0.1:6379 \
-  REDIS_KEY_PREFIX="$PREFIX" \
-  AMQP_URL='amqp://guest:guest@127.0.0.1:5672/%2f' \
-  AMQP_EXCHANGE="$PREFIX.ticket.events" \
-  AMQP_QUEUE_PREFIX="$PREFIX." \
-  MYSQL_URL="mysql://root@127.0.0.1:3306/$DATABASE" \
-  RELAY_CONSUMER="$PREFIX" \
-  "$ROOT/target/debug/api" >"$RUN/api.log" 2>&1 </dev/null &
-api_pid=$!
-api_started=1
-log "api started (pid $api_pid) on $API_URL, log $RUN/api.log"
-
-ready_code() { curl -sS --max-time 5 -o /dev/null -w '%{http_code}' "$API_URL/api/v1/ready" 2>/dev/null || true; }
-deadline=$((SECONDS + 90))
-until [[ $(ready_code) == 200 ]]; do
-  if ! kill -0 "$api_pid" 2>/dev/null; then
-    tail -n 40 "$RUN/api.log" >&2
-    die "the api exited before it was ready"
-  fi
-  if ((SECONDS >= deadline)); then
-    tail -n 40 "$RUN/api.log" >&2
-    die "the api was not ready within 90 s (GET /api/v1/ready: $(ready_code))"
-  fi
-  sleep 0.5
-done
-log "GET /api/v1/ready: 200"
+own_init jmeter
+RUN=$OWN_RUN
+PORT=$OWN_PORT
+API_URL=$OWN_URL
+section "api ($OWN_PREFIX)"
+own_start api
+own_wait_ready
 
 section "workload"
 CSV=$RUN/ticketing.csv

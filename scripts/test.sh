@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# The test command: makes sure the local services run (installing them where missing), then
-# checks formatting, runs clippy with warnings as errors, runs every test (unit, integration,
+# The test command: makes sure the local services run (installing them where missing), runs
+# the front end's unit tests and builds the pages (the api embeds them), then checks
+# formatting, runs clippy with warnings as errors, runs every Rust test (unit, integration,
 # and the loadtest's invariant check at a small scale), runs the JMeter plan for a few
-# seconds against a local api, and checks the deployment files offline (terraform fmt,
-# checkov, compose config; docker build where an engine runs). Exits non-zero
-# on the first failure. Extra arguments go to `cargo test`, e.g. `scripts/test.sh -p api` or
+# seconds against a local api, runs the browser tests in headless Chromium, and checks the
+# deployment files offline (terraform fmt, checkov, compose config; docker build where an
+# engine runs). Exits non-zero on the first failure. Extra arguments go to `cargo test`, e.g. `scripts/test.sh -p api` or
 # `scripts/test.sh -- --nocapture`.
 set -euo pipefail
 # shellcheck source=lib.sh source-path=SCRIPTDIR
@@ -33,12 +34,14 @@ done
 step "services" ensure_services
 step "kafka (replay topic)" ensure_kafka
 step "redis cluster (seat-lock test)" ensure_redis_cluster
+step "web: unit tests and build" build_web --test
 step "cargo fmt" cargo fmt --all --check
 step "cargo clippy" cargo clippy --workspace --all-targets -- -D warnings
 step "cargo test" cargo test "${test_args[@]}" "$@"
 # The whole-suite checks only when no narrower selection was asked for.
 if (($# == 0)); then
   step "jmeter plan" "$ROOT/scripts/check-jmeter.sh"
+  step "web: browser tests" "$ROOT/scripts/check-web.sh"
   step "deployment (offline)" "$ROOT/scripts/check-deploy.sh"
 fi
 printf '\n===== all checks passed =====\n'

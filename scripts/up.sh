@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole stack on this machine: makes sure Redis, RabbitMQ, MariaDB and DynamoDB Local
-# are running (installing them where missing), builds the release binaries, starts them in the
+# are running (installing them where missing), builds the pages and the release binaries
+# (the api embeds the pages), starts them in the
 # background and waits until the API is ready. Running it again is harmless: what runs is
 # left running. Logs and PID files: .local/run/. Stop with scripts/down.sh.
 set -euo pipefail
@@ -23,6 +24,9 @@ for entry in "${BINARIES[@]}"; do
   [[ -f $ROOT/${entry%% *}/Cargo.toml ]] && present+=("$entry")
 done
 ((${#present[@]})) || die "none of the binaries (${BINARIES[*]}) has a crate"
+
+# The pages first: the api embeds web/dist when it is compiled.
+build_web
 
 packages=()
 for entry in "${present[@]}"; do packages+=(-p "${entry%% *}"); done
@@ -61,6 +65,7 @@ port_open 127.0.0.1 15672 && management=" (management UI: http://127.0.0.1:15672
 cat <<EOF
 
 The stack is up.
+  Pages        $API_URL/   (search, seat maps, checkout, my tickets; /admin for admins)
   API          $API_URL/api/v1   (health: /api/v1/health, readiness: /api/v1/ready)
   Events       curl -s '$API_URL/api/v1/events'
   Purchase     curl -s -X POST '$API_URL/api/v1/tickets' -H 'Content-Type: application/json' \\

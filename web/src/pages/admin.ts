@@ -29,16 +29,27 @@ function salesTable(sales: Sales): HTMLElement {
       h('td', { class: 'num' }, String(z.free)),
       h('td', { class: 'num' }, revenue),
     );
+  const totals: [string, string][] = [
+    ['Sold', sales.sold.toLocaleString()],
+    ['Held', sales.held.toLocaleString()],
+    ['Free', sales.free.toLocaleString()],
+    ['Revenue', sales.revenue],
+  ];
   return h(
     'div',
-    { class: 'table-scroll' },
+    {},
+    h('ul', { class: 'totals', 'aria-label': 'Totals' }, ...totals.map(([label, value]) => h('li', {}, `${label} `, h('strong', {}, value)))),
     h(
-      'table',
-      { class: 'sales-table' },
+      'div',
+      { class: 'table-scroll sales-scroll' },
+      h(
+        'table',
+        { class: 'sales-table' },
       h('caption', {}, `Sales of ${sales.eventId}`),
       h('thead', {}, h('tr', {}, ...['Zone', 'Sold', 'Held', 'Free', 'Revenue'].map((c) => h('th', { scope: 'col' }, c)))),
-      h('tbody', {}, ...sales.zones.map((z) => row(`Zone ${z.zoneId}`, z, z.revenue))),
-      h('tfoot', {}, row('All zones', sales, sales.revenue, true)),
+        h('tbody', {}, ...sales.zones.map((z) => row(`Zone ${z.zoneId}`, z, z.revenue))),
+        h('tfoot', {}, row('All zones', sales, sales.revenue, true)),
+      ),
     ),
   );
 }

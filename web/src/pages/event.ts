@@ -76,7 +76,9 @@ export async function eventPage(ctx: PageContext): Promise<void> {
 
   // --- Layout --------------------------------------------------------------------------
   const zoneButtons = new Map<number, { button: HTMLButtonElement; detail: HTMLElement }>();
-  const zones = h('div', { class: 'zones', role: 'group', 'aria-label': 'Zones' });
+  // A toolbar: one tab stop (the chosen zone), the arrow keys move between zones, so the map
+  // after it is one Tab away however many zones the venue has.
+  const zones = h('div', { class: 'zones', role: 'toolbar', 'aria-label': 'Zones' });
   for (const zone of venue.zones) {
     const detailId = `zone-${zone.zoneId}-detail`;
     const detail = h('span', { id: detailId, class: 'zone-detail' }, `${zone.ticketPrice} · ${zone.capacity} free`);
@@ -90,6 +92,17 @@ export async function eventPage(ctx: PageContext): Promise<void> {
     zoneButtons.set(zone.zoneId, { button, detail });
     zones.append(button);
   }
+  zones.addEventListener('keydown', (e) => {
+    const buttons = [...zoneButtons.values()].map((z) => z.button);
+    const at = buttons.indexOf(document.activeElement as HTMLButtonElement);
+    if (at < 0) return;
+    const next = { ArrowRight: at + 1, ArrowDown: at + 1, ArrowLeft: at - 1, ArrowUp: at - 1, Home: 0, End: buttons.length - 1 }[e.key];
+    if (next === undefined) return;
+    e.preventDefault();
+    const target = buttons[Math.min(Math.max(next, 0), buttons.length - 1)];
+    for (const b of buttons) b.tabIndex = b === target ? 0 : -1;
+    target?.focus();
+  });
   const map = new SeatMapView({ toggle });
   const mapStatus = h('div', { class: 'map-status' });
   const mapHeading = h('h2', { id: 'map-heading' }, '');
@@ -112,7 +125,10 @@ export async function eventPage(ctx: PageContext): Promise<void> {
 
   // --- Drawing -------------------------------------------------------------------------
   const drawZoneButtons = (): void => {
-    for (const [id, { button }] of zoneButtons) button.setAttribute('aria-pressed', String(id === zoneId));
+    for (const [id, { button }] of zoneButtons) {
+      button.setAttribute('aria-pressed', String(id === zoneId));
+      button.tabIndex = id === zoneId ? 0 : -1;
+    }
   };
 
   const drawSide = (note?: HTMLElement): void => {
@@ -173,7 +189,9 @@ export async function eventPage(ctx: PageContext): Promise<void> {
       // Until the browser has laid out and painted the new map: the next frame, then a task.
       requestAnimationFrame(() => setTimeout(() => performance.measure('seatmap-frame', { start: started, end: performance.now() })));
     } else {
+      const started = performance.now();
       map.update(next, choice());
+      performance.measure('seatmap-update', { start: started, end: performance.now() });
     }
     if (lost.length > 0) {
       const names = lost.map((k) => seatName(parseSeatKey(k))).join(', ');

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# The browser tests of the pages (web/e2e/): Playwright drives Debian's headless Chromium
+# against a private api and both consumers (scripts/own-stack.sh: own port, key prefix,
+# queues, database and DynamoDB tables, all removed at exit), on the real Redis, RabbitMQ,
+# MariaDB and DynamoDB Local. The tests sign up, search, hold, pay, check both stores, watch
+# a seat another browser takes, use the keyboard only, open the admin dashboard, and save the
+# screenshots of docs/screenshots/.
+#
+#   scripts/check-web.sh               every browser test
+#   scripts/check-web.sh -g keyboard   only the tests whose title matches (Playwright's -g)
+#
+# Files of the last run (logs of the api and the consumers, Playwright's traces of failures):
+# .local/web/last-run/.
+set -euo pipefail
+# shellcheck source=lib.sh source-path=SCRIPTDIR
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=own-stack.sh source-path=SCRIPTDIR
+source "$ROOT/scripts/own-stack.sh"
+cd "$ROOT"
+
+section() { printf '\n----- web check: %s -----\n' "$*"; }
+
+on_exit() {
+  local rc=$?
+  trap - EXIT
+  if [[ -n $own_started ]]; then
+    section "cleanup ($OWN_PREFIX)"
+    own_cleanup || { ((rc != 0)) || rc=1; }
+  fi
+  ((rc == 0)) || printf '\nweb check: FAILED (exit %d); files of the run: %s\n' "$rc" "${OWN_RUN:-}" >&2
+  exit "$rc"
+}
+trap on_exit EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+section "pages and browser"
+build_web
+ensure_chromium
+
+section "services"
+ensure_services
+command -v curl >/dev/null || apt_install curl
+
+section "api and consumers"
+# Built after the pages: the api embeds web/dist.
+cargo build -p api
+cargo build -p consumers
+own_init web
+own_start api
+own_start consumers
+own_wait_ready
+
+# The admin account of the dashboard tests, made the way an operator makes one.
+admin_email=admin-$OWN_ID@example.com
+admin_password=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
+env "${OWN_ENV[@]}" USER_PASSWORD="$admin_password" "$ROOT/target/debug/api" users create \
+  --email "$admin_email" --name "Admin" --admin >/dev/null
+
+section "browser tests"
+cd "$WEB_DIR"
+WEB_BASE_URL=$OWN_URL \
+  WEB_ADMIN_EMAIL=$admin_email \
+  WEB_ADMIN_PASSWORD=$admin_password \
+  WEB_MYSQL_DATABASE=$OWN_DATABASE \
+  WEB_DYNAMODB_TABLE=$OWN_PREFIX-tickets \
+  WEB_OUTPUT=$OWN_RUN \
+  npx playwright test "$@"
