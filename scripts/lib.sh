@@ -178,22 +178,29 @@ start_bin() {
 # stop_pid_file NAME: SIGTERM the process of RUN_DIR/NAME.pid, SIGKILL it if it is still
 # alive 30 s later, and remove the PID file.
 stop_pid_file() {
-  local name=$1 file=$RUN_DIR/$1.pid pid i
+  local name=$1 file=$RUN_DIR/$1.pid
   [[ -f $file ]] || return 0
   if pid_alive "$name"; then
-    pid=$(<"$file")
-    log "stopping $name (pid $pid)"
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 300; i++)); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-      log "$name did not stop within 30 s; killing it"
-      kill -KILL "$pid" 2>/dev/null || true
-    fi
+    stop_pid "$name" "$(<"$file")"
   fi
   rm -f "$file"
+}
+
+# stop_pid NAME PID: stops the process as SIGTERM would, and kills it if it has not stopped
+# within 30 s.
+stop_pid() {
+  local name=$1 pid=$2 i
+  kill -0 "$pid" 2>/dev/null || return 0
+  log "stopping $name (pid $pid)"
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < 300; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    log "$name did not stop within 30 s; killing it"
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
 }
 
 # --- Redis ----------------------------------------------------------------------------------

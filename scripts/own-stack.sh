@@ -77,7 +77,7 @@ own_start() {
 }
 
 own_wait_ready() {
-  local code deadline=$((SECONDS + 90)) pid=${OWN_PIDS[api]:-}
+  local deadline=$((SECONDS + 90)) pid=${OWN_PIDS[api]:-}
   [[ -n $pid ]] || die "the api was not started"
   ready_code() { curl -sS --max-time 5 -o /dev/null -w '%{http_code}' "$OWN_URL/api/v1/ready" 2>/dev/null || true; }
   until [[ $(ready_code) == 200 ]]; do
@@ -96,20 +96,9 @@ own_wait_ready() {
 
 # Stops PROG as SIGTERM would, then kills it if it has not stopped within 30 s.
 own_stop() {
-  local prog=$1 pid=${OWN_PIDS[$1]:-} i
+  local prog=$1 pid=${OWN_PIDS[$1]:-}
   [[ -n $pid ]] || return 0
-  if kill -0 "$pid" 2>/dev/null; then
-    log "stopping $prog (pid $pid)"
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 300; i++)); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-      log "$prog did not stop within 30 s; killing it"
-      kill -KILL "$pid" 2>/dev/null || true
-    fi
-  fi
+  stop_pid "$prog" "$pid"
   wait "$pid" 2>/dev/null || true
   unset "OWN_PIDS[$prog]"
 }
@@ -118,7 +107,7 @@ own_stop() {
 own_cleanup() {
   # Nothing was created before a program started (they create the database, queues, keys).
   [[ -n $own_started ]] || return 0
-  local failed= prog queues queue table
+  local failed='' prog queues queue table
   for prog in "${!OWN_PIDS[@]}"; do own_stop "$prog"; done
   if ! mysql_tcp -e "DROP DATABASE IF EXISTS \`$OWN_DATABASE\`"; then
     log "warning: could not drop the database $OWN_DATABASE"

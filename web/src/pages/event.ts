@@ -118,7 +118,7 @@ export async function eventPage(ctx: PageContext): Promise<void> {
     h(
       'div',
       { class: 'event-body' },
-      h('section', { class: 'map', 'aria-labelledby': 'map-heading' }, mapHeading, legend(), h('div', { class: 'map-scroll' }, map.element), mapStatus),
+      h('section', { class: 'map panel', 'aria-labelledby': 'map-heading' }, mapHeading, legend(), h('div', { class: 'map-scroll' }, map.element), mapStatus),
       side,
     ),
   );

@@ -38,7 +38,7 @@ function result(event: EventView): HTMLElement {
         : h('span', { class: 'badge' }, `${event.seatsLeft.toLocaleString()} seats left`);
   return h(
     'li',
-    { class: 'result' },
+    { class: 'result panel' },
     h('a', { href: `/events/${encodeURIComponent(event.eventId)}`, class: 'result-name' }, event.name),
     h('p', { class: 'result-meta' }, h('span', {}, event.venueName), ' · ', dateText(event.date), ' · ', h('span', { class: 'type' }, event.type)),
     left,
