@@ -41,9 +41,21 @@ redis_rps=$(redis-benchmark -q -n 200000 -c "$CONNECTIONS" -r 78000 --csv \
 redis-cli DEL 'bench:{Event1}:seats:1' 'bench:{Event1}:counts' 'bench:{Event1}:outbox' >/dev/null
 log "redis-benchmark: $redis_rps scripts/s"
 
+# The processes of the stack, name=pid, for the CPU account (µs of CPU per sold ticket of each,
+# from the start of each burst until both stores hold every ticket).
+stack_pids() {
+  local redis rabbitmq mariadb
+  redis=$(redis-cli -h 127.0.0.1 -p 6379 info server | sed -n 's/^process_id://p' | tr -d '\r')
+  rabbitmq=$(rabbitmqctl eval 'list_to_integer(os:getpid()).' 2>/dev/null || true)
+  mariadb=$(cat "$(mysql_tcp -N -e 'SELECT @@pid_file')" 2>/dev/null || true)
+  printf 'api=%s,consumers=%s,Redis=%s,RabbitMQ=%s,MariaDB=%s,DynamoDB Local=%s' \
+    "$(<"$RUN_DIR/api.pid")" "$(<"$RUN_DIR/consumers.pid")" "$redis" "$rabbitmq" "$mariadb" "$(<"$RUN_DIR/dynamodb.pid")"
+}
+
 log "purchase workload at $RATIOS duplicates, $CONNECTIONS connections"
 status=0
-"$loadtest" bench --quiet --connections "$CONNECTIONS" --ratios "$RATIOS" --out "$OUT" || status=$?
+"$loadtest" bench --quiet --connections "$CONNECTIONS" --ratios "$RATIOS" --out "$OUT" \
+  --cpu "$(stack_pids)" --clock-ticks "$(getconf CLK_TCK)" || status=$?
 log "the purchase path alone: a second api without the relay, nothing else busy"
 solo_url=http://127.0.0.1:8081
 API_BIND=127.0.0.1:8081 RELAY_ENABLED=false REDIS_KEY_PREFIX=benchsolo NO_COLOR=1 \
@@ -82,6 +94,15 @@ dynamodb_local=$(sed -n 's/.*"version": *"\([^"]*\)".*/\1/p' "$ROOT/.local/dynam
 Measured by \`scripts/bench.sh\` on $(date -u +%Y-%m-%d). Every figure below comes from one run;
 the ratios compare figures measured minutes apart on the same machine, which is what makes
 them meaningful on a shared, noisy host.
+
+## CPU per sold ticket
+
+What each process of the stack spent, in CPU time (user + system, from \`/proc/<pid>/stat\`),
+from the start of each purchase burst below until both stores held every ticket, divided by
+the tickets sold (78,000). Unlike the rates further down, this barely depends on how busy the
+machine is, so it is the figure to decide by.
+
+$(cat "$OUT/cpu.md")
 
 ## Machine
 

@@ -2,12 +2,13 @@
 //! write model from the replay topic (`KAFKA_BOOTSTRAP`, `KAFKA_TOPIC`), every partition from
 //! its earliest offset to its end.
 //!
-//! Records are decoded exactly as the queue consumers decode messages and written through the
-//! same stores, in batches of `CONSUMER_BATCH_SIZE`, so a replay is idempotent: tickets
-//! already stored are left as they are, and replaying twice changes nothing. What the queue
-//! consumers would dead-letter is reported instead (the record stays in the topic): a record
-//! that is not a ticket event, and a second ticket for a seat another ticket holds. Both are
-//! logged at ERROR and counted; the command then exits non-zero.
+//! Records (a batch of ticket events each, or one event) are decoded exactly as the queue
+//! consumers decode messages and written through the same stores, in batches of about
+//! `CONSUMER_BATCH_SIZE` tickets, so a replay is idempotent: tickets already stored are left
+//! as they are, and replaying twice changes nothing. What the queue consumers would
+//! dead-letter is reported instead (the record stays in the topic): a record or an event in
+//! it that is not a ticket event, and a second ticket for a seat another ticket holds. Both
+//! are logged at ERROR and counted; the command then exits non-zero.
 //!
 //! A partition ends at the first fetch that returns nothing: some Kafka-compatible brokers
 //! report end offsets that cannot be trusted. The api may go on producing during a replay;
@@ -17,7 +18,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use domain::Ticket;
-use infra::contract::decode;
+use infra::contract::decode_message;
 use infra::kafka::EventTopic;
 use infra::retry::backoff;
 use infra::{dynamodb, mysql};
@@ -37,7 +38,9 @@ const WRITE_ATTEMPTS: usize = 6;
 pub struct ReplayReport {
     /// Records read from the topic, duplicates included.
     pub records: usize,
-    /// Records that are not ticket events (logged at ERROR).
+    /// Ticket events in them (a record is a batch of events, or one).
+    pub events: usize,
+    /// Records, or events inside them, that are not ticket events (logged at ERROR).
     pub poison: usize,
     /// Tickets the MySQL read model refused: their seat holds another ticket.
     pub mysql_conflicts: usize,
@@ -80,20 +83,34 @@ pub async fn replay(settings: &ConsumersSettings, which: Which) -> anyhow::Resul
             offset = last.offset + 1;
             for record in records {
                 report.records += 1;
-                match decode(record.record.value.as_deref().unwrap_or_default()) {
-                    Ok(ticket) => tickets.push(ticket),
-                    Err(poison) => {
+                let poison = |reason: &dyn std::fmt::Display| {
+                    tracing::error!(
+                        topic = topic.name(),
+                        partition,
+                        offset = record.offset,
+                        reason = %reason,
+                        "not a ticket event: skipped"
+                    );
+                };
+                match decode_message(record.record.value.as_deref().unwrap_or_default()) {
+                    Ok(items) => {
+                        report.events += items.len();
+                        for item in items {
+                            match item.ticket {
+                                Ok(ticket) => tickets.push(ticket),
+                                Err(reason) => {
+                                    report.poison += 1;
+                                    poison(&reason);
+                                }
+                            }
+                        }
+                    }
+                    Err(reason) => {
                         report.poison += 1;
-                        tracing::error!(
-                            topic = topic.name(),
-                            partition,
-                            offset = record.offset,
-                            reason = %poison,
-                            "a record that is not a ticket event: skipped"
-                        );
+                        poison(&reason);
                     }
                 }
-                if tickets.len() == batch_size {
+                if tickets.len() >= batch_size {
                     write(&mysql, &dynamodb, &tickets, &mut report).await?;
                     tickets.clear();
                 }

@@ -1,16 +1,21 @@
 //! The consume loop both stores share.
 //!
 //! `CONSUMER_CONCURRENCY` workers per store, each on its own channel with
-//! `basic_qos(CONSUMER_PREFETCH)`, repeat: wait for a message, gather up to
-//! `CONSUMER_BATCH_SIZE` of them or for `CONSUMER_BATCH_WAIT_MS`, then
+//! `basic_qos(CONSUMER_PREFETCH)`, repeat: wait for a message, gather messages until they
+//! carry `CONSUMER_BATCH_SIZE` tickets (a message is a batch of ticket events, or one) or
+//! `CONSUMER_BATCH_WAIT_MS` has passed, then
 //!
-//! - reject without requeue every message that can never be processed (poison): the queue
-//!   dead-letters it into its `.dlq` queue; the reason goes to an ERROR log;
-//! - write the rest to the store, retrying with capped backoff for as long as the store
-//!   fails: nothing is acknowledged meanwhile, so the messages stay in the queue;
-//! - reject without requeue the tickets the store refused because another ticket holds
-//!   their seat (an invariant violation, logged at ERROR);
-//! - acknowledge the rest with one `multiple` ack, only after the store committed.
+//! - reject without requeue every message that can never be processed as a whole (not
+//!   JSON, no known version): the queue dead-letters it into its `.dlq` queue; the reason
+//!   goes to an ERROR log;
+//! - write the tickets of the rest to the store, retrying with capped backoff for as long as
+//!   the store fails: nothing is acknowledged meanwhile, so the messages stay in the queue;
+//! - publish to the `.dlq` queue, alone and with its reason in a header, every event that
+//!   can never be stored: a poison event inside a batch, and a ticket the store refused
+//!   because another ticket holds its seat (an invariant violation); both logged at ERROR.
+//!   The rest of their batch is stored;
+//! - acknowledge the messages with one `multiple` ack, only after the store committed and
+//!   the broker confirmed those dead letters.
 //!
 //! One batch is in flight per channel, so a `multiple` ack never covers another batch. A
 //! lost broker connection ends the session in whatever state its workers are (waiting for
@@ -27,11 +32,11 @@ use domain::Ticket;
 use futures_util::StreamExt;
 use infra::amqp::{self, Topology};
 use infra::config::{AmqpSettings, ConsumerSettings};
-use infra::contract::{self, decode};
+use infra::contract::{self, decode_message};
 use infra::retry::backoff;
 use infra::shutdown::Stop;
 use lapin::message::Delivery;
-use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicQosOptions, BasicRejectOptions};
+use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicQosOptions, BasicRejectOptions, ConfirmSelectOptions};
 use lapin::types::FieldTable;
 use lapin::{Channel, Connection, Consumer};
 use tokio::sync::watch;
@@ -131,9 +136,13 @@ impl<S: Store> Runner<S> {
                 )
                 .await
                 .with_context(|| format!("Failed to consume from {}", self.queue))?;
+            let dead_letters = connection.create_channel().await?;
+            dead_letters.confirm_select(ConfirmSelectOptions::default()).await?;
             workers.push(Worker {
                 store: self.store.clone(),
                 channel,
+                dead_letters,
+                dlq: Topology::dead_letter_queue(&self.queue),
                 consumer,
                 settings: self.settings.clone(),
             });
@@ -145,6 +154,9 @@ impl<S: Store> Runner<S> {
 struct Worker<S> {
     store: Arc<S>,
     channel: Channel,
+    /// In confirm mode: the events this worker dead-letters itself.
+    dead_letters: Channel,
+    dlq: String,
     consumer: Consumer,
     settings: ConsumerSettings,
 }
@@ -164,14 +176,19 @@ impl<S: Store> Worker<S> {
         }
     }
 
-    /// Adds to `first` whatever arrives within the batch window, up to the batch size.
+    /// Adds to `first` whatever arrives within the batch window, until the messages carry
+    /// the batch size in tickets.
     async fn fill(&mut self, first: Delivery) -> anyhow::Result<Vec<Delivery>> {
-        let mut batch = Vec::with_capacity(self.settings.batch_size);
-        batch.push(first);
+        let mut tickets = contract::tickets_of(&first.properties);
+        let mut batch = vec![first];
         let deadline = Instant::now() + self.settings.batch_wait;
-        while batch.len() < self.settings.batch_size {
+        while tickets < self.settings.batch_size {
             match tokio::time::timeout_at(deadline, self.consumer.next()).await {
-                Ok(Some(delivery)) => batch.push(delivery.context("delivery failed")?),
+                Ok(Some(delivery)) => {
+                    let delivery = delivery.context("delivery failed")?;
+                    tickets += contract::tickets_of(&delivery.properties);
+                    batch.push(delivery);
+                }
                 Ok(None) => anyhow::bail!("the broker cancelled the consumer"),
                 Err(_) => break,
             }
@@ -227,18 +244,29 @@ impl<S: Store> Worker<S> {
 
     async fn store_segment(&self, batch: Vec<Delivery>, stop: &mut Stop) -> anyhow::Result<()> {
         let store = self.store.name();
-        let mut tags = Vec::with_capacity(batch.len());
-        let mut tickets: Vec<Ticket> = Vec::with_capacity(batch.len());
+        let mut last_settled = None;
+        let mut tickets: Vec<Ticket> = Vec::new();
+        // Per ticket: the event's bytes and the message it came in, to dead-letter it alone.
+        let mut origins: Vec<(&[u8], &Delivery)> = Vec::new();
+        let mut dead: Vec<DeadLetter> = Vec::new();
         for delivery in &batch {
-            match decode(&delivery.data) {
-                Ok(ticket) => {
-                    tags.push(delivery.delivery_tag);
-                    tickets.push(ticket);
+            match decode_message(&delivery.data) {
+                Ok(items) => {
+                    last_settled = Some(delivery.delivery_tag);
+                    for item in items {
+                        match item.ticket {
+                            Ok(ticket) => {
+                                tickets.push(ticket);
+                                origins.push((item.bytes, delivery));
+                            }
+                            Err(poison) => dead.push(DeadLetter::new(item.bytes, delivery, None, poison.0)),
+                        }
+                    }
                 }
                 Err(poison) => {
                     tracing::error!(
                         store,
-                        message_id = delivery.properties.message_id().as_ref().map(|m| m.as_str()),
+                        message_id = message_id(delivery),
                         reason = %poison,
                         "poison message dead-lettered"
                     );
@@ -246,36 +274,44 @@ impl<S: Store> Worker<S> {
                 }
             }
         }
-        if tickets.is_empty() {
-            return Ok(());
-        }
-        let conflicts = self.write_until_stored(&tickets, stop).await?;
-        let mut last_stored = None;
-        for (tag, ticket) in tags.iter().zip(&tickets) {
-            match conflicts.iter().find(|c| c.ticket_id == ticket.ticket_id) {
-                Some(conflict) => {
-                    tracing::error!(
-                        store,
-                        ticket_id = %ticket.ticket_id,
-                        holder = conflict.holder.as_deref(),
-                        event_id = ticket.event_id,
-                        zone_id = ticket.zone_id,
-                        row = ticket.row,
-                        column = ticket.column,
-                        "a second ticket for a sold seat: not stored, dead-lettered"
-                    );
-                    self.reject(*tag).await?;
-                }
-                None => last_stored = Some(*tag),
+        if !tickets.is_empty() {
+            let conflicts = self.write_until_stored(&tickets, stop).await?;
+            for conflict in &conflicts {
+                let Some(index) = tickets.iter().position(|t| t.ticket_id == conflict.ticket_id) else {
+                    continue;
+                };
+                let (ticket, (bytes, delivery)) = (&tickets[index], origins[index]);
+                let reason = format!(
+                    "a second ticket for seat {} zone {} row {} column {}, which ticket {} holds",
+                    ticket.event_id,
+                    ticket.zone_id,
+                    ticket.row,
+                    ticket.column,
+                    conflict.holder.as_deref().unwrap_or("(unknown)")
+                );
+                dead.push(DeadLetter::new(bytes, delivery, Some(ticket), reason));
             }
         }
-        if let Some(tag) = last_stored {
+        for letter in &dead {
+            letter.log(store);
+            amqp::dead_letter(
+                &self.dead_letters,
+                &self.dlq,
+                letter.event,
+                &letter.message_id,
+                &letter.source,
+                &letter.reason,
+            )
+            .await
+            .context("Failed to dead-letter an event")?;
+        }
+        if let Some(tag) = last_settled {
             self.channel
                 .basic_ack(tag, BasicAckOptions { multiple: true })
                 .await
                 .context("Failed to acknowledge a stored batch")?;
         }
-        tracing::debug!(store, tickets = tickets.len(), "batch stored");
+        tracing::debug!(store, tickets = tickets.len(), dead = dead.len(), "batch stored");
         Ok(())
     }
 
@@ -309,5 +345,46 @@ impl<S: Store> Worker<S> {
             .basic_reject(tag, BasicRejectOptions { requeue: false })
             .await
             .context("Failed to reject a message")
+    }
+}
+
+/// The id of a delivered message, for the logs.
+fn message_id(delivery: &Delivery) -> Option<&str> {
+    delivery.properties.message_id().as_ref().map(|m| m.as_str())
+}
+
+/// One event a worker dead-letters itself, alone.
+struct DeadLetter<'a> {
+    event: &'a [u8],
+    /// The ticket id where the event has one, else the message's id and the event's place.
+    message_id: String,
+    /// The id of the message it came in.
+    source: String,
+    reason: String,
+}
+
+impl<'a> DeadLetter<'a> {
+    fn new(event: &'a [u8], delivery: &Delivery, ticket: Option<&Ticket>, reason: String) -> Self {
+        let source = message_id(delivery).unwrap_or("(no message id)").to_owned();
+        let message_id = match ticket {
+            Some(ticket) => ticket.ticket_id.to_string(),
+            None => format!("{source}:poison"),
+        };
+        Self {
+            event,
+            message_id,
+            source,
+            reason,
+        }
+    }
+
+    fn log(&self, store: &str) {
+        tracing::error!(
+            store,
+            message_id = self.message_id,
+            source = self.source,
+            reason = self.reason,
+            "an event that can never be stored: dead-lettered alone, the rest of its batch stored"
+        );
     }
 }

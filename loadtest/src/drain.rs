@@ -34,7 +34,7 @@ use domain::{Price, Ticket};
 use futures_util::{stream, StreamExt, TryStreamExt};
 use infra::amqp::{DYNAMODB_QUEUE, MYSQL_QUEUE};
 use infra::config::{Env, Settings};
-use infra::contract::TicketEvent;
+use infra::contract::{self, TicketEvent};
 use lapin::options::ConfirmSelectOptions;
 use mysql_async::prelude::Queryable;
 use serde::Serialize;
@@ -383,18 +383,24 @@ async fn count_items(client: &aws_sdk_dynamodb::Client, table: &str) -> anyhow::
     }
 }
 
+/// Tickets per message, as the relay batches an event's outbox entries in a burst.
+const TICKETS_PER_MESSAGE: usize = 250;
+
 /// Declares the topology, then publishes the events of `tickets` straight to the queue
-/// `base` (not through the fanout exchange: only the store being measured gets them), and
-/// returns the queue's name.
+/// `base` (not through the fanout exchange: only the store being measured gets them), in
+/// batch messages as the relay sends them, and returns the queue's name.
 async fn publish(settings: &Settings, tickets: &[Ticket], base: &str) -> anyhow::Result<String> {
     let queue = infra::amqp::queue_name(&settings.amqp, base);
     let connection = infra::amqp::connect(&settings.amqp, "drain-bench").await?;
     let channel = connection.create_channel().await?;
     infra::amqp::Topology::new(&settings.amqp).declare(&channel).await?;
     channel.confirm_select(ConfirmSelectOptions::default()).await?;
-    for ticket in tickets {
-        let body = TicketEvent::to_json(ticket)?;
-        infra::amqp::publish(&channel, "", &queue, &ticket.ticket_id.to_string(), body.as_bytes()).await?;
+    for chunk in tickets.chunks(TICKETS_PER_MESSAGE) {
+        let events = chunk.iter().map(TicketEvent::to_json).collect::<Result<Vec<_>, _>>()?;
+        let ids: Vec<String> = chunk.iter().map(|t| t.ticket_id.to_string()).collect();
+        let body = contract::batch_body(events.iter().map(|e| e.as_bytes()));
+        let id = contract::batch_message_id(ids.iter().map(String::as_str));
+        infra::amqp::publish(&channel, "", &queue, &id, &body, chunk.len()).await?;
     }
     channel.wait_for_confirms().await?;
     connection.close(200, "published".into()).await.ok();

@@ -19,6 +19,8 @@ use hyper_util::rt::TokioIo;
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio::net::TcpStream;
 
+use crate::lag::Sampler;
+
 /// What one run measured.
 #[derive(Debug)]
 pub struct Measured {
@@ -54,10 +56,11 @@ impl Measured {
     }
 }
 
-/// The requests of a run: `POST path` with each body, or `GET path` `count` times.
+/// The requests of a run: `POST path` with each body (each sale offered to the sampler, if
+/// there is one, as it is answered), or `GET path` `count` times.
 pub enum Requests {
     /// Purchases.
-    Post(Arc<Vec<Bytes>>),
+    Post(Arc<Vec<Bytes>>, Option<Arc<Sampler>>),
     /// A body-less GET, repeated.
     Get(usize),
 }
@@ -65,8 +68,15 @@ pub enum Requests {
 impl Requests {
     fn len(&self) -> usize {
         match self {
-            Self::Post(bodies) => bodies.len(),
+            Self::Post(bodies, _) => bodies.len(),
             Self::Get(count) => *count,
+        }
+    }
+
+    fn sampler(&self) -> Option<&Sampler> {
+        match self {
+            Self::Post(_, sampler) => sampler.as_deref(),
+            Self::Get(_) => None,
         }
     }
 }
@@ -164,6 +174,9 @@ async fn connection(
                 *part.statuses.entry(status).or_default() += 1;
                 if status == 201 {
                     if let Some(id) = ticket_id(&body) {
+                        if let Some(sampler) = requests.sampler() {
+                            sampler.offer(&id);
+                        }
                         part.sold.push((index, id));
                     }
                 }
@@ -190,7 +203,7 @@ async fn connect(addr: SocketAddr) -> anyhow::Result<Sender> {
 async fn exchange(sender: &mut Sender, path: &str, requests: &Requests, index: usize) -> anyhow::Result<(u16, Bytes)> {
     sender.ready().await?;
     let request = match requests {
-        Requests::Post(bodies) => Request::builder()
+        Requests::Post(bodies, _) => Request::builder()
             .method(Method::POST)
             .uri(path)
             .header("host", "loadtest")

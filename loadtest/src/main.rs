@@ -72,6 +72,13 @@ enum Command {
         /// Output directory.
         #[arg(long, default_value = "bench-results")]
         out: PathBuf,
+        /// Processes whose CPU time per sold ticket to report, `name=pid,...` (this process
+        /// is added as the load generator).
+        #[arg(long, default_value = "")]
+        cpu: String,
+        /// Clock ticks per second of /proc/<pid>/stat (`getconf CLK_TCK`).
+        #[arg(long, default_value_t = 100)]
+        clock_ticks: u64,
     },
     /// Buyers holding overlapping seats and checking out, then the check from the stores.
     Checkout {
@@ -232,10 +239,17 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
                 target.connections,
                 verify,
                 !target.quiet,
+                None,
             )
             .await?;
             let summary = Summary::new("purchase", target.connections, &outcome.measured);
             println!("{}", summary.text());
+            if let Some(lag) = &outcome.lag {
+                println!(
+                    "read-model lag (201 to readable in MySQL): p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms over {} samples, {} never seen",
+                    lag.p50_ms, lag.p99_ms, lag.max_ms, lag.samples, lag.missing
+                );
+            }
             if let Some(path) = json {
                 std::fs::write(path, serde_json::to_vec_pretty(&summary)?)?;
             }
@@ -263,7 +277,14 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
             workload,
             ratios,
             out,
-        } => bench(&target, &workload, &ratios, &out).await,
+            cpu,
+            clock_ticks,
+        } => {
+            let cpu = (!cpu.is_empty())
+                .then(|| loadtest::cpu::Processes::parse(&cpu, clock_ticks))
+                .transpose()?;
+            bench(&target, &workload, &ratios, &out, cpu.as_ref()).await
+        }
         Command::Checkout {
             url,
             buyers,
@@ -399,7 +420,13 @@ fn report_verdict(verdict: Option<&loadtest::Verdict>) -> bool {
     verdict.violations.is_empty()
 }
 
-async fn bench(target: &Target, args: &WorkloadArgs, ratios: &[f64], out: &std::path::Path) -> anyhow::Result<bool> {
+async fn bench(
+    target: &Target,
+    args: &WorkloadArgs,
+    ratios: &[f64],
+    out: &std::path::Path,
+    cpu: Option<&loadtest::cpu::Processes>,
+) -> anyhow::Result<bool> {
     std::fs::create_dir_all(out)?;
     let settings = Settings::from_env()?;
     let addr = target.addr()?;
@@ -429,6 +456,7 @@ async fn bench(target: &Target, args: &WorkloadArgs, ratios: &[f64], out: &std::
             target.connections,
             Some((&settings, Duration::from_secs(600))),
             !target.quiet,
+            cpu,
         )
         .await?;
         let purchase = Summary::new(
@@ -446,6 +474,8 @@ async fn bench(target: &Target, args: &WorkloadArgs, ratios: &[f64], out: &std::
             "purchase": purchase,
             "ratio_to_baseline": purchase.throughput / base.throughput,
             "drain_seconds": verdict.and_then(|v| v.drain).map(|d| d.as_secs_f64()),
+            "cpu_us_per_ticket": outcome.cpu,
+            "read_lag": outcome.lag,
             "violations": verdict.map(|v| v.violations.clone()).unwrap_or_default(),
         }));
         histograms.push((format!("purchase {:.0}%", ratio * 100.0), outcome.measured.latency));
@@ -458,6 +488,7 @@ async fn bench(target: &Target, args: &WorkloadArgs, ratios: &[f64], out: &std::
     std::fs::write(out.join("latency.svg"), latency_svg(&series))?;
     std::fs::write(out.join("results.md"), markdown(&rows))?;
     std::fs::write(out.join("targets.md"), targets(&rows))?;
+    std::fs::write(out.join("cpu.md"), cpu_markdown(&rows))?;
     Ok(all_hold)
 }
 
@@ -490,10 +521,55 @@ fn targets(rows: &[serde_json::Value]) -> String {
     md
 }
 
+/// µs of CPU per sold ticket of each process, a column per duplicate ratio.
+fn cpu_markdown(rows: &[serde_json::Value]) -> String {
+    let accounts: Vec<&serde_json::Value> = rows.iter().map(|r| &r["cpu_us_per_ticket"]).collect();
+    let Some(first) = accounts.iter().find_map(|a| a["processes"].as_object()) else {
+        return "(no CPU account: the stores did not drain, or no processes were given)\n".to_owned();
+    };
+    let mut md = String::from("| process |");
+    let mut rule = String::from("|---|");
+    for row in rows {
+        let _ = write!(
+            md,
+            " {:.0} % duplicates |",
+            row["duplicates"].as_f64().unwrap_or(0.0) * 100.0
+        );
+        rule.push_str("---|");
+    }
+    md.push('\n');
+    md.push_str(&rule);
+    md.push('\n');
+    let cell = |value: &serde_json::Value| value.as_f64().map_or("?".to_owned(), |us| format!("{us:.0} µs"));
+    for name in first.keys() {
+        let _ = write!(md, "| {name} |");
+        for account in &accounts {
+            let _ = write!(md, " {} |", cell(&account["processes"][name]));
+        }
+        md.push('\n');
+    }
+    md.push_str("| **total** |");
+    for account in &accounts {
+        let _ = write!(md, " **{}** |", cell(&account["total"]));
+    }
+    md.push_str("\n| seconds accounted (burst start to drained) |");
+    for account in &accounts {
+        let _ = write!(
+            md,
+            " {} |",
+            account["seconds"]
+                .as_f64()
+                .map_or("?".to_owned(), |s| format!("{s:.1}"))
+        );
+    }
+    md.push('\n');
+    md
+}
+
 fn markdown(rows: &[serde_json::Value]) -> String {
     let mut md = String::from(
-        "| duplicates | requests | purchase req/s | no-op req/s | purchase / no-op | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | 201 | 409 | other | drain s | invariants |\n\
-         |---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+        "| duplicates | requests | purchase req/s | no-op req/s | purchase / no-op | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | 201 | 409 | other | drain s | read lag p50 / p99 ms | invariants |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
     );
     for row in rows {
         let p = &row["purchase"];
@@ -512,7 +588,7 @@ fn markdown(rows: &[serde_json::Value]) -> String {
         let violations = row["violations"].as_array().map_or(0, Vec::len);
         let _ = writeln!(
             md,
-            "| {:.0} % | {} | {:.0} | {:.0} | {:.2} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {} | {} | {} | {:.1} | {} |",
+            "| {:.0} % | {} | {:.0} | {:.0} | {:.2} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {} | {} | {} | {:.1} | {:.0} / {:.0} | {} |",
             row["duplicates"].as_f64().unwrap_or(0.0) * 100.0,
             total,
             p["throughput"].as_f64().unwrap_or(0.0),
@@ -527,6 +603,8 @@ fn markdown(rows: &[serde_json::Value]) -> String {
             status("409"),
             other,
             row["drain_seconds"].as_f64().unwrap_or(f64::NAN),
+            row["read_lag"]["p50_ms"].as_f64().unwrap_or(f64::NAN),
+            row["read_lag"]["p99_ms"].as_f64().unwrap_or(f64::NAN),
             if violations == 0 { "all hold".to_owned() } else { format!("{violations} VIOLATED") },
         );
     }

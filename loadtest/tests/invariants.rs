@@ -32,9 +32,16 @@ async fn a_small_contention_run_keeps_every_invariant_and_a_lost_ticket_is_caugh
     let addr = app.address.trim_start_matches("http://").parse().unwrap();
     let workload = hall5();
 
-    let outcome = purchase_run(addr, &workload, 50, Some((&settings, Duration::from_secs(60))), false)
-        .await
-        .unwrap();
+    let outcome = purchase_run(
+        addr,
+        &workload,
+        50,
+        Some((&settings, Duration::from_secs(60))),
+        false,
+        None,
+    )
+    .await
+    .unwrap();
 
     let verdict = outcome.verdict.unwrap();
     assert!(verdict.violations.is_empty(), "{:?}", verdict.violations);
@@ -58,6 +65,7 @@ async fn a_small_contention_run_keeps_every_invariant_and_a_lost_ticket_is_caugh
         &requests,
         &outcome.measured,
         Duration::from_secs(1),
+        None,
     )
     .await
     .unwrap();

@@ -150,8 +150,9 @@ impl TestEnv {
         EventKeys::new(&self.settings(&[]).redis.key_prefix, event_id)
     }
 
-    /// Consumes `queue` until `expected` messages arrived, then for `settle` more to catch
-    /// any extra; panics if fewer arrive within `timeout`.
+    /// Consumes `queue` until `expected` ticket events arrived (a batch message counts for
+    /// each event it carries), then for `settle` more to catch any extra; panics if fewer
+    /// arrive within `timeout`. Returns one [`Message`] per event.
     pub async fn drain(&self, queue: &str, expected: usize, timeout: Duration) -> Vec<Message> {
         let settings = self.settings(&[]);
         let connection = infra::amqp::connect(&settings.amqp, "test-drain").await.unwrap();
@@ -174,22 +175,11 @@ impl TestEnv {
                 deadline
             };
             match tokio::time::timeout_at(until, consumer.next()).await {
-                Ok(Some(delivery)) => {
-                    let delivery = delivery.unwrap();
-                    let properties = &delivery.properties;
-                    messages.push(Message {
-                        message_id: properties.message_id().as_ref().map(|m| m.to_string()),
-                        kind: properties.kind().as_ref().map(|t| t.to_string()),
-                        content_type: properties.content_type().as_ref().map(|c| c.to_string()),
-                        persistent: properties.delivery_mode() == &Some(2),
-                        body: serde_json::from_slice(&delivery.data)
-                            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&delivery.data).into_owned())),
-                    });
-                }
+                Ok(Some(delivery)) => messages.extend(Message::of(&delivery.unwrap())),
                 Ok(None) => panic!("consumer of {queue} closed"),
                 Err(_) if messages.len() >= expected => break,
                 Err(_) => panic!(
-                    "only {} of {expected} messages reached {queue} in {timeout:?}",
+                    "only {} of {expected} events reached {queue} in {timeout:?}",
                     messages.len()
                 ),
             }
@@ -203,9 +193,14 @@ impl TestEnv {
         let mut redis = self.redis().await;
         let stream = self.keys(event_id).outbox();
         let len: usize = redis.xlen(&stream).await.unwrap();
-        let pending: redis::streams::StreamPendingReply =
-            redis.xpending(&stream, api::relay::outbox::GROUP).await.unwrap();
-        (len, pending.count())
+        let pending: redis::RedisResult<redis::streams::StreamPendingReply> =
+            redis.xpending(&stream, api::relay::outbox::GROUP).await;
+        match pending {
+            Ok(pending) => (len, pending.count()),
+            // No relay has read this outbox yet: nothing is pending.
+            Err(e) if e.code() == Some("NOGROUP") => (len, 0),
+            Err(e) => panic!("XPENDING {stream}: {e}"),
+        }
     }
 }
 
@@ -228,7 +223,7 @@ impl Drop for TestEnv {
     }
 }
 
-/// One message taken from a queue.
+/// One ticket event taken from a queue, with the properties of the message that carried it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Message {
     pub message_id: Option<String>,
@@ -236,5 +231,62 @@ pub struct Message {
     pub kind: Option<String>,
     pub content_type: Option<String>,
     pub persistent: bool,
+    /// The event (or the whole body, as a string if it is not JSON).
     pub body: Value,
+    /// The ticket ids of every event of the carrying message, in order.
+    pub batch: Vec<String>,
+    /// The AMQP headers, as text.
+    pub headers: Vec<(String, String)>,
+}
+
+impl Message {
+    /// The events of `delivery`: each of a batch, or the body itself.
+    fn of(delivery: &lapin::message::Delivery) -> Vec<Self> {
+        let properties = &delivery.properties;
+        let body: Value = serde_json::from_slice(&delivery.data)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&delivery.data).into_owned()));
+        let events = match body.get("events").and_then(Value::as_array) {
+            Some(events) if body["v"] == infra::contract::BATCH_VERSION => events.clone(),
+            _ => vec![body],
+        };
+        let batch: Vec<String> = events
+            .iter()
+            .filter_map(|e| e["ticketId"].as_str().map(str::to_owned))
+            .collect();
+        let headers: Vec<(String, String)> = properties
+            .headers()
+            .as_ref()
+            .map(|h| {
+                h.inner()
+                    .iter()
+                    .map(|(k, v)| {
+                        let text = match v {
+                            lapin::types::AMQPValue::LongString(s) => {
+                                String::from_utf8_lossy(s.as_bytes()).into_owned()
+                            }
+                            other => format!("{other:?}"),
+                        };
+                        (k.to_string(), text)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        events
+            .into_iter()
+            .map(|event| Self {
+                message_id: properties.message_id().as_ref().map(|m| m.to_string()),
+                kind: properties.kind().as_ref().map(|t| t.to_string()),
+                content_type: properties.content_type().as_ref().map(|c| c.to_string()),
+                persistent: properties.delivery_mode() == &Some(2),
+                body: event,
+                batch: batch.clone(),
+                headers: headers.clone(),
+            })
+            .collect()
+    }
+
+    /// The value of header `name`, if the message has it.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
 }

@@ -31,14 +31,15 @@ impl TestEnv {
         EventTopic::connect(&settings.kafka, "test").await.unwrap()
     }
 
-    /// Every record of the test's topic on the shared broker, partition after partition: its
-    /// key and its value as JSON.
+    /// Every ticket event of the test's topic on the shared broker, partition after
+    /// partition: the key of its record and the event as JSON.
     pub async fn topic_records(&self) -> Vec<(String, Value)> {
         self.uses_kafka.set(true);
         self.topic_records_on(&kafka_bootstrap()).await
     }
 
-    /// Every record of the test's topic on the broker at `bootstrap`.
+    /// Every ticket event of the test's topic on the broker at `bootstrap`, with the key of
+    /// its record (a batch record gives one entry per event).
     pub async fn topic_records_on(&self, bootstrap: &str) -> Vec<(String, Value)> {
         let topic = self.topic_on(bootstrap).await;
         let mut records = Vec::new();
@@ -50,8 +51,13 @@ impl TestEnv {
                 offset = last.offset + 1;
                 for record in batch {
                     let key = String::from_utf8(record.record.key.unwrap_or_default()).unwrap();
-                    let value = serde_json::from_slice(&record.record.value.unwrap_or_default()).unwrap();
-                    records.push((key, value));
+                    let value: Value = serde_json::from_slice(&record.record.value.unwrap_or_default()).unwrap();
+                    match value.get("events").and_then(Value::as_array) {
+                        Some(events) if value["v"] == infra::contract::BATCH_VERSION => {
+                            records.extend(events.iter().map(|e| (key.clone(), e.clone())));
+                        }
+                        _ => records.push((key, value)),
+                    }
                 }
             }
         }

@@ -126,17 +126,34 @@ impl TestEnv {
         self.publish(&messages).await;
     }
 
-    /// Publishes `(message id, body)` messages to the test's exchange through the contract's
-    /// one publisher, and waits until the broker has confirmed them all.
+    /// Publishes `events` (event JSON, each as the outbox holds it) as one batch message, as
+    /// the relay does, named by `ticket_ids`.
+    pub async fn publish_batch(&self, events: &[Vec<u8>], ticket_ids: &[String]) {
+        let body = infra::contract::batch_body(events.iter().map(Vec::as_slice));
+        let id = infra::contract::batch_message_id(ticket_ids.iter().map(String::as_str));
+        self.publish_counted(&[(id, body, events.len())]).await;
+    }
+
+    /// Publishes `(message id, body)` messages, one event each, to the test's exchange.
     async fn publish(&self, messages: &[(String, Vec<u8>)]) {
+        let counted: Vec<(String, Vec<u8>, usize)> = messages
+            .iter()
+            .map(|(id, body)| (id.clone(), body.clone(), 1))
+            .collect();
+        self.publish_counted(&counted).await;
+    }
+
+    /// Publishes `(message id, body, tickets)` messages to the test's exchange through the
+    /// contract's one publisher, and waits until the broker has confirmed them all.
+    async fn publish_counted(&self, messages: &[(String, Vec<u8>, usize)]) {
         let settings = self.settings(&[]);
         let connection = infra::amqp::connect(&settings.amqp, "test-publish").await.unwrap();
         let channel = connection.create_channel().await.unwrap();
         channel.confirm_select(ConfirmSelectOptions::default()).await.unwrap();
         let mut confirms = Vec::with_capacity(messages.len());
-        for (message_id, body) in messages {
+        for (message_id, body, tickets) in messages {
             confirms.push(
-                infra::amqp::publish(&channel, &settings.amqp.exchange, "", message_id, body)
+                infra::amqp::publish(&channel, &settings.amqp.exchange, "", message_id, body, *tickets)
                     .await
                     .unwrap(),
             );

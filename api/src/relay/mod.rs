@@ -8,19 +8,21 @@
 //!    instance), then new entries as they arrive, re-checking for stale ones every
 //!    `RELAY_CLAIM_IDLE_MS`;
 //! 2. what one read returns (Redis counts `RELAY_BATCH_SIZE` per stream, so one read over
-//!    many events may return more) is delivered in batches of at most `RELAY_BATCH_SIZE`:
-//!    each batch is published with confirms and, when a replay topic is configured
-//!    (`KAFKA_BOOTSTRAP`), produced to it; only after every confirm and the topic's
-//!    acknowledgement is it acknowledged and deleted from the stream;
+//!    many events may return more) is delivered in batches of at most `RELAY_BATCH_SIZE`
+//!    entries: each batch goes out as one message per event ([`batch`]), published with
+//!    confirms and, when a replay topic is configured (`KAFKA_BOOTSTRAP`), produced to it;
+//!    only after every confirm and the topic's acknowledgement are its entries acknowledged
+//!    and deleted from the stream;
 //! 3. when the broker, Kafka or Redis fails, it backs off and retries the step that failed:
 //!    entries wait in Redis meanwhile and purchases go on. With a topic configured, a Kafka
 //!    outage therefore pauses RabbitMQ delivery too: the outbox is the one place an event
 //!    waits until it has reached both;
 //! 4. on shutdown it flushes what is in the outbox, for at most the shutdown grace period.
 //!
-//! A crash between publish and acknowledgement publishes that batch again later: delivery is
-//! at least once, and the duplicate carries the same message id (the ticket id).
+//! A crash between publish and acknowledgement publishes those entries again later: delivery
+//! is at least once, and a message of the same entries carries the same message id.
 
+pub mod batch;
 mod link;
 pub mod outbox;
 pub mod publisher;
@@ -191,9 +193,10 @@ impl Relay {
     /// then acknowledges it; each step retried with backoff. Gives up only when the shutdown
     /// grace period is over: the entries stay pending and the next run delivers them again.
     async fn deliver(&mut self, batch: &[Entry], stop: &mut Stop) {
+        let messages = batch::messages(batch);
         let mut retry = backoff(BACKOFF_MIN, self.settings.backoff_max);
         loop {
-            match self.publisher.publish(batch).await {
+            match self.publisher.publish(&messages).await {
                 Ok(()) => break,
                 Err(e) => {
                     tracing::warn!(error = %e, entries = batch.len(), "publish failed; retrying");
@@ -206,7 +209,7 @@ impl Relay {
             }
         }
         if let Some(topic) = &mut self.topic {
-            while let Err(e) = topic.produce(batch).await {
+            while let Err(e) = topic.produce(&messages).await {
                 tracing::warn!(
                     error = format!("{e:#}"),
                     entries = batch.len(),
@@ -228,7 +231,11 @@ impl Relay {
             }
             stop.sleep(retry.next().unwrap_or(self.settings.backoff_max)).await;
         }
-        tracing::debug!(entries = batch.len(), "relayed ticket events");
+        tracing::debug!(
+            entries = batch.len(),
+            messages = messages.len(),
+            "relayed ticket events"
+        );
     }
 
     /// Drains the outbox without waiting for new entries.

@@ -26,8 +26,8 @@ pub struct Entry {
     pub stream: String,
     /// Its stream entry id.
     pub id: String,
-    /// The ticket id, used as the AMQP message id.
-    pub message_id: String,
+    /// The ticket id.
+    pub ticket_id: String,
     /// The ticket event JSON.
     pub payload: Vec<u8>,
 }
@@ -155,11 +155,11 @@ impl Outbox {
                 id.get::<String>(OUTBOX_ID_FIELD),
                 id.get::<Vec<u8>>(OUTBOX_EVENT_FIELD),
             ) {
-                (Some(event_id), Some(message_id), Some(payload)) => entries.push(Entry {
+                (Some(event_id), Some(ticket_id), Some(payload)) => entries.push(Entry {
                     event_id: event_id.clone(),
                     stream,
                     id: id.id,
-                    message_id,
+                    ticket_id,
                     payload,
                 }),
                 _ => {

@@ -1,9 +1,10 @@
 //! Publishing ticket events to RabbitMQ with publisher confirms.
 //!
-//! A batch is published in full, then every confirm is awaited: only an `Ack` without a
-//! returned message counts. A `Nack`, a message returned as unroutable (`mandatory`), or a
-//! connection error fails the whole batch, which the relay then publishes again; consumers
-//! are idempotent on the message id, so a message confirmed twice is harmless.
+//! The messages of a delivery are published in full, then every confirm is awaited: only an
+//! `Ack` without a returned message counts. A `Nack`, a message returned as unroutable
+//! (`mandatory`), or a connection error fails the whole delivery, which the relay then
+//! publishes again; consumers are idempotent on the ticket id, so a message confirmed twice
+//! is harmless.
 
 use infra::amqp::{self, Topology};
 use infra::config::AmqpSettings;
@@ -11,8 +12,8 @@ use lapin::options::ConfirmSelectOptions;
 use lapin::Confirmation;
 use lapin::{Channel, Connection};
 
+use super::batch::Message;
 use super::link::LinkHealth;
-use super::outbox::Entry;
 
 /// Why a batch was not confirmed.
 #[derive(Debug, thiserror::Error)]
@@ -29,13 +30,13 @@ pub enum PublishError {
     /// The broker refused to take responsibility for a message.
     #[error("the broker nacked message {message_id}")]
     Nacked {
-        /// Ticket id of the message.
+        /// Id of the message.
         message_id: String,
     },
     /// No queue was bound to the exchange, so the message would have been lost.
     #[error("message {message_id} was returned unroutable: {reply}")]
     Unroutable {
-        /// Ticket id of the message.
+        /// Id of the message.
         message_id: String,
         /// The broker's reply text.
         reply: String,
@@ -74,12 +75,12 @@ impl Publisher {
         self.channel().await.map(drop)
     }
 
-    /// Publishes `entries` and waits for all their confirms.
-    pub async fn publish(&mut self, entries: &[Entry]) -> Result<(), PublishError> {
+    /// Publishes `messages` and waits for all their confirms.
+    pub async fn publish(&mut self, messages: &[Message]) -> Result<(), PublishError> {
         let channel = self.channel().await?.clone();
         let result = tokio::time::timeout(
             self.settings.timeout,
-            publish_confirmed(&channel, &self.topology.exchange, entries),
+            publish_confirmed(&channel, &self.topology.exchange, messages),
         )
         .await
         .unwrap_or(Err(PublishError::TimedOut));
@@ -133,26 +134,33 @@ impl Publisher {
     }
 }
 
-async fn publish_confirmed(channel: &Channel, exchange: &str, entries: &[Entry]) -> Result<(), PublishError> {
-    let mut confirms = Vec::with_capacity(entries.len());
-    for entry in entries {
-        let confirm = amqp::publish(channel, exchange, "", &entry.message_id, &entry.payload)
-            .await
-            .map_err(PublishError::Publish)?;
-        confirms.push((entry, confirm));
+async fn publish_confirmed(channel: &Channel, exchange: &str, messages: &[Message]) -> Result<(), PublishError> {
+    let mut confirms = Vec::with_capacity(messages.len());
+    for message in messages {
+        let confirm = amqp::publish(
+            channel,
+            exchange,
+            "",
+            &message.message_id,
+            &message.body,
+            message.tickets,
+        )
+        .await
+        .map_err(PublishError::Publish)?;
+        confirms.push((message, confirm));
     }
-    for (entry, confirm) in confirms {
+    for (message, confirm) in confirms {
         match confirm.await.map_err(PublishError::Publish)? {
             Confirmation::Ack(None) => {}
             Confirmation::Ack(Some(returned)) => {
                 return Err(PublishError::Unroutable {
-                    message_id: entry.message_id.clone(),
+                    message_id: message.message_id.clone(),
                     reply: returned.reply_text.to_string(),
                 })
             }
             Confirmation::Nack(_) | Confirmation::NotRequested => {
                 return Err(PublishError::Nacked {
-                    message_id: entry.message_id.clone(),
+                    message_id: message.message_id.clone(),
                 })
             }
         }

@@ -12,8 +12,8 @@ use infra::contract;
 use infra::kafka::EventTopic;
 use tokio::time::Instant;
 
+use super::batch::Message;
 use super::link::LinkHealth;
-use super::Entry;
 
 /// Produces outbox entries to the event topic, keyed by event id.
 pub struct TopicProducer {
@@ -62,11 +62,11 @@ impl TopicProducer {
     }
 
     /// Produces `batch`; returns once the topic holds all of it.
-    pub async fn produce(&mut self, batch: &[Entry]) -> anyhow::Result<()> {
+    pub async fn produce(&mut self, messages: &[Message]) -> anyhow::Result<()> {
         let topic = self.connect().await?;
-        let records = batch
+        let records = messages
             .iter()
-            .map(|entry| (contract::kafka_key(&entry.event_id), entry.payload.as_slice()));
+            .map(|message| (contract::kafka_key(&message.event_id), message.body.as_slice()));
         let produced = topic.produce(records).await;
         if produced.is_err() {
             // Reconnect on the next attempt: the brokers may have moved.

@@ -30,8 +30,8 @@ fn ids(tickets: &[Value]) -> HashSet<String> {
         .collect()
 }
 
-/// Every message is the event of one of `tickets`, carrying its id; returns how often each
-/// ticket was delivered.
+/// Every event delivered is one of `tickets`, in a message named by the tickets it carries;
+/// returns how often each ticket was delivered.
 fn deliveries(messages: &[Message], tickets: &[Value]) -> HashMap<String, usize> {
     let by_id: HashMap<_, _> = tickets
         .iter()
@@ -39,8 +39,12 @@ fn deliveries(messages: &[Message], tickets: &[Value]) -> HashMap<String, usize>
         .collect();
     let mut count = HashMap::new();
     for message in messages {
-        let id = message.message_id.clone().unwrap();
-        assert_eq!(message.body["ticketId"], id.as_str(), "message id is the ticket id");
+        let id = message.body["ticketId"].as_str().unwrap().to_owned();
+        assert_eq!(
+            message.message_id.as_deref(),
+            Some(infra::contract::batch_message_id(message.batch.iter().map(String::as_str)).as_str()),
+            "the message id is derived from its tickets"
+        );
         assert_eq!(message.kind.as_deref(), Some("ticket.created"));
         let mut expected = (*by_id.get(&id).unwrap_or_else(|| panic!("unknown ticket {id}"))).clone();
         expected["v"] = infra::contract::SCHEMA_VERSION.into();
@@ -113,7 +117,7 @@ async fn a_relay_that_crashes_between_publish_and_ack_loses_nothing() {
     let (mut outbox, mut publisher) = crashed.into_parts();
     let batch = outbox.read(Cursor::New, 100, None).await.unwrap();
     assert_eq!(batch.len(), 20);
-    publisher.publish(&batch).await.unwrap();
+    publisher.publish(&api::relay::batch::messages(&batch)).await.unwrap();
     drop((outbox, publisher));
     assert_eq!(env.outbox("Event5").await, (20, 20), "published but still pending");
 

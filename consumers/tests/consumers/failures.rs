@@ -211,3 +211,76 @@ async fn redrive_moves_what_the_dlq_held_and_stops_while_a_consumer_dead_letters
     assert_eq!(limited, 1);
     consumers.stop().await;
 }
+
+#[tokio::test]
+async fn in_a_batch_a_poison_event_and_a_second_ticket_for_a_seat_are_dead_lettered_alone_and_the_rest_stored() {
+    let env = TestEnv::new();
+    env.declare_topology().await;
+    let consumers = TestConsumers::spawn(&env, Which::All, &[]);
+    let good = tickets(5);
+    let rival = Ticket::issue(
+        &good[0].venue_id,
+        &good[0].event_id,
+        good[0].zone_id,
+        good[0].row.clone(),
+        good[0].column,
+        good[0].price,
+    );
+    // The seat's first ticket is stored before the batch with its rival arrives.
+    env.publish_tickets(&good[..1]).await;
+    eventually("the first ticket in both stores", Duration::from_secs(20), || async {
+        let stored = env.sql_tickets().await.len() == 1 && env.dynamo_tickets().await.len() == 1;
+        stored.then_some(())
+    })
+    .await;
+    let mut events: Vec<Vec<u8>> = good
+        .iter()
+        .map(|t| TicketEvent::to_json(t).unwrap().into_bytes())
+        .collect();
+    events.insert(2, br#"{"v":2,"ticketId":"not-a-uuid"}"#.to_vec());
+    events.push(TicketEvent::to_json(&rival).unwrap().into_bytes());
+    let ids: Vec<String> = good.iter().chain([&rival]).map(|t| t.ticket_id.to_string()).collect();
+    env.publish_batch(&events, &ids).await;
+
+    for queue in [env.mysql_queue(), env.dynamodb_queue()] {
+        let dead = env.drain(&format!("{queue}.dlq"), 2, Duration::from_secs(20)).await;
+        assert_eq!(dead.len(), 2, "{queue}: only the two, each alone: {dead:?}");
+        let poison = dead.iter().find(|m| m.body["ticketId"] == "not-a-uuid").unwrap();
+        assert!(
+            poison
+                .header("x-dead-letter-reason")
+                .unwrap()
+                .contains("not a ticket event"),
+            "{queue}: {poison:?}"
+        );
+        let second = dead
+            .iter()
+            .find(|m| m.body["ticketId"] == rival.ticket_id.to_string())
+            .unwrap();
+        assert_eq!(second.message_id.as_deref(), Some(rival.ticket_id.to_string().as_str()));
+        let reason = second.header("x-dead-letter-reason").unwrap();
+        assert!(reason.contains("a second ticket for seat"), "{queue}: {reason}");
+        for letter in [poison, second] {
+            assert_eq!(letter.batch.len(), 1, "dead-lettered alone");
+            assert_eq!(
+                letter.header("x-source-message-id"),
+                Some(infra::contract::batch_message_id(ids.iter().map(String::as_str)).as_str())
+            );
+        }
+    }
+    eventually(
+        "the five good tickets in both stores",
+        Duration::from_secs(20),
+        || async {
+            let stored = env.sql_tickets().await.len() == 5 && env.dynamo_tickets().await.len() == 5;
+            stored.then_some(())
+        },
+    )
+    .await;
+    consumers.stop().await;
+    for queue in [env.mysql_queue(), env.dynamodb_queue()] {
+        assert_eq!(env.queue_depth(&queue).await, 0, "the batch was acknowledged");
+    }
+    let rows = env.sql_tickets().await;
+    assert!(rows.iter().all(|r| r["ticketId"] != rival.ticket_id.to_string()));
+}

@@ -59,10 +59,12 @@ async fn the_topic_gets_every_ticket_and_a_replay_rebuilds_both_stores_once() {
     assert!(env.sql_tickets().await.is_empty());
     let settings = env.consumers_settings(&kafka);
     let report = replay(&settings, Which::All).await.unwrap();
+    assert!((1..=120).contains(&report.records), "batches of events: {report:?}");
     assert_eq!(
         report,
         ReplayReport {
-            records: 120,
+            records: report.records,
+            events: 120,
             ..ReplayReport::default()
         }
     );
@@ -97,24 +99,29 @@ async fn the_topic_gets_every_ticket_and_a_replay_rebuilds_both_stores_once() {
 async fn a_replay_reports_what_the_stores_refuse_and_stores_the_rest() {
     let env = TestEnv::new();
     let settings = env.consumers_settings(&env.kafka());
-    let good = tickets(3);
+    let good = tickets(4);
     let mut rival = good[0].clone();
     rival.ticket_id = uuid::Uuid::now_v7();
-    let bodies: Vec<String> = good
+    let bodies: Vec<String> = good[..3]
         .iter()
         .chain([&rival])
         .map(|t| TicketEvent::to_json(t).unwrap())
         .collect();
     let mut records: Vec<(&str, &[u8])> = bodies.iter().map(|b| ("Event1", b.as_bytes())).collect();
     records.insert(1, ("Event1", br#"{"v":2,"ticketId":"x"}"#));
+    // A batch record: its poison event is reported alone, its good one stored.
+    let last = TicketEvent::to_json(&good[3]).unwrap();
+    let batch = infra::contract::batch_body([last.as_bytes(), br#"{"v":2,"ticketId":"y"}"#]);
+    records.push(("Event1", &batch));
     env.produce(&records).await;
 
     let report = replay(&settings, Which::All).await.unwrap();
     assert_eq!(
         report,
         ReplayReport {
-            records: 5,
-            poison: 1,
+            records: 6,
+            events: 6,
+            poison: 2,
             mysql_conflicts: 1,
             dynamodb_conflicts: 1,
         }
@@ -132,7 +139,7 @@ async fn a_replay_reports_what_the_stores_refuse_and_stores_the_rest() {
     stored_sorted.sort();
     assert_eq!(stored_sorted, expected, "the rival ticket is not stored");
     let items = env.dynamo_tickets().await;
-    assert_eq!(items.len(), 3);
+    assert_eq!(items.len(), 4);
     assert!(!items.contains_key(&rival.ticket_id.to_string()));
 }
 

@@ -218,19 +218,58 @@ pub async fn lost(connection: &Connection) -> String {
     }
 }
 
-/// Publishes `body` as message `message_id` to `exchange` with `routing_key`, carrying the
-/// contract's properties ([`contract::properties`]) and `mandatory`, so that a message no
-/// queue takes comes back instead of vanishing. Every publisher of ticket events goes
-/// through here: the relay, and the tests and benchmarks that stand in for it. Await the
-/// returned confirm on a channel in confirm mode.
+/// Publishes `body`, carrying `tickets` ticket events, as message `message_id` to `exchange`
+/// with `routing_key`, with the contract's properties ([`contract::properties`]) and
+/// `mandatory`, so that a message no queue takes comes back instead of vanishing. Every
+/// publisher of ticket events goes through here: the relay, the consumers' dead-lettering,
+/// and the tests and benchmarks that stand in for the relay. Await the returned confirm on a
+/// channel in confirm mode.
 pub async fn publish(
     channel: &Channel,
     exchange: &str,
     routing_key: &str,
     message_id: &str,
     body: &[u8],
+    tickets: usize,
 ) -> lapin::Result<PublisherConfirm> {
-    publish_with(channel, exchange, routing_key, body, contract::properties(message_id)).await
+    publish_with(
+        channel,
+        exchange,
+        routing_key,
+        body,
+        contract::properties(message_id, tickets),
+    )
+    .await
+}
+
+/// Header of a message a consumer dead-lettered itself: why it can never be stored.
+pub const REASON_HEADER: &str = "x-dead-letter-reason";
+
+/// Header of a message a consumer dead-lettered itself: the id of the message it came in.
+pub const SOURCE_HEADER: &str = "x-source-message-id";
+
+/// Publishes one ticket event that can never be stored, alone, to the dead-letter queue
+/// `dlq` (through the default exchange) with why ([`REASON_HEADER`]) and where it came from
+/// ([`SOURCE_HEADER`]), and waits for the broker's confirm. A consumer does this for one
+/// poison event of a batch, or one ticket whose seat another ticket holds, before it
+/// acknowledges the batch; `channel` must be in confirm mode.
+pub async fn dead_letter(
+    channel: &Channel,
+    dlq: &str,
+    event: &[u8],
+    message_id: &str,
+    source: &str,
+    reason: &str,
+) -> anyhow::Result<()> {
+    let properties = contract::properties(message_id, 1);
+    let mut headers = properties.headers().clone().unwrap_or_default();
+    headers.insert(REASON_HEADER.into(), string(reason));
+    headers.insert(SOURCE_HEADER.into(), string(source));
+    let confirm = publish_with(channel, "", dlq, event, properties.with_headers(headers)).await?;
+    match confirm.await? {
+        lapin::Confirmation::Ack(None) => Ok(()),
+        other => anyhow::bail!("the broker did not take the dead letter into {dlq}: {other:?}"),
+    }
 }
 
 /// Publishes the contract's reset command ([`contract::reset_properties`]) to `exchange`:

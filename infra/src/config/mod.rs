@@ -227,7 +227,8 @@ impl RelaySettings {
 pub struct ConsumerSettings {
     /// `CONSUMER_PREFETCH`: unacknowledged messages the broker may hand each worker.
     pub prefetch: u16,
-    /// `CONSUMER_BATCH_SIZE`: messages written to a store in one batch.
+    /// `CONSUMER_BATCH_SIZE`: tickets written to a store in one batch (messages are
+    /// gathered until they carry this many; a batch message is never split).
     pub batch_size: usize,
     /// `CONSUMER_BATCH_WAIT_MS`: how long a batch waits to fill once its first message arrived.
     pub batch_wait: Duration,

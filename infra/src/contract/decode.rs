@@ -1,12 +1,13 @@
-//! Decoding an event body (an AMQP message, a Kafka record) into a ticket, or the reason it
-//! can never be processed.
+//! Decoding a message (an AMQP message, a Kafka record) into its tickets, or the reason it,
+//! or one event in it, can never be processed.
 
 use domain::catalog::{is_valid_id, row};
 use domain::Ticket;
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
 
-use super::{TicketEvent, READ_VERSIONS};
+use super::{TicketEvent, BATCH_VERSION, READ_VERSIONS};
 
 /// Why a body is poison: a message goes to the dead-letter queue with this reason in the log,
 /// a replayed record is reported with it.
@@ -14,7 +15,56 @@ use super::{TicketEvent, READ_VERSIONS};
 #[error("{0}")]
 pub struct Poison(pub String);
 
-/// The ticket carried by `body`, checked enough that writing it cannot fail on its content.
+/// One event of a message: its bytes (to dead-letter it alone) and its ticket, or why not.
+#[derive(Debug)]
+pub struct Item<'a> {
+    /// The event's JSON as it travelled.
+    pub bytes: &'a [u8],
+    /// The ticket it carries.
+    pub ticket: Result<Ticket, Poison>,
+}
+
+/// A message's version, and the events of a batch, every other field skipped.
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    v: u32,
+    #[serde(borrow, default)]
+    events: Option<Vec<&'a RawValue>>,
+}
+
+/// The events of a message: one item per event of a batch, or the one of a single event.
+/// The whole message is poison when it is not a batch (version 3) with events and not a
+/// good single event; a poison event inside a batch is an item of its own, so the rest of
+/// the batch is stored.
+pub fn decode_message(body: &[u8]) -> Result<Vec<Item<'_>>, Poison> {
+    match serde_json::from_slice::<Envelope>(body) {
+        Ok(Envelope { v, events }) if v == BATCH_VERSION => {
+            let events = events
+                .filter(|events| !events.is_empty())
+                .ok_or_else(|| Poison("a batch (version 3) without `events`".into()))?;
+            Ok(events
+                .into_iter()
+                .map(|event| {
+                    let bytes = event.get().as_bytes();
+                    Item {
+                        bytes,
+                        ticket: decode(bytes),
+                    }
+                })
+                .collect())
+        }
+        // A single event: the message is the event, poison or not.
+        _ => decode(body).map(|ticket| {
+            vec![Item {
+                bytes: body,
+                ticket: Ok(ticket),
+            }]
+        }),
+    }
+}
+
+/// The ticket carried by the single event `body`, checked enough that writing it cannot
+/// fail on its content.
 pub fn decode(body: &[u8]) -> Result<Ticket, Poison> {
     let ticket = match well_formed(body) {
         Some(ticket) => ticket,
@@ -71,7 +121,7 @@ fn why_not(body: &[u8]) -> Poison {
         }
         Some(v) => {
             return Poison(format!(
-                "unknown schema version {v}; this consumer reads {READ_VERSIONS:?}"
+                "unknown schema version {v}; this consumer reads events of {READ_VERSIONS:?} and batches of {BATCH_VERSION}"
             ))
         }
         None => return Poison("no schema version `v`".into()),
@@ -115,7 +165,7 @@ mod tests {
         let cases: Vec<(Vec<u8>, &str)> = vec![
             (b"not json".to_vec(), "not JSON"),
             (b"[1]".to_vec(), "not a JSON object"),
-            (with("v", json!(3)), "unknown schema version 3"),
+            (with("v", json!(4)), "unknown schema version 4"),
             (with("v", json!("1")), "unknown schema version"),
             (with("v", serde_json::Value::Null), "unknown schema version null"),
             (with("ticketId", json!("nope")), "not a ticket event"),
@@ -138,5 +188,30 @@ mod tests {
             .unwrap_err()
             .0
             .contains("no schema version"));
+    }
+
+    #[test]
+    fn a_poison_event_of_a_batch_is_an_item_of_its_own_and_a_bad_envelope_poisons_the_message() {
+        let good = serde_json::to_string(&event()).unwrap();
+        let body = format!(r#"{{"v":3,"events":[{good},{{"v":9}},{good}]}}"#);
+        let items = decode_message(body.as_bytes()).unwrap();
+        assert_eq!(items.len(), 3);
+        assert!(items[0].ticket.is_ok() && items[2].ticket.is_ok());
+        let poison = items[1].ticket.as_ref().unwrap_err();
+        assert!(poison.0.contains("unknown schema version 9"), "{poison}");
+        assert_eq!(items[1].bytes, br#"{"v":9}"#, "the event alone, to dead-letter");
+
+        let single = decode_message(good.as_bytes()).unwrap();
+        assert_eq!((single.len(), single[0].bytes), (1, good.as_bytes()));
+        for (body, reason) in [
+            (&br#"{"v":3}"#[..], "without `events`"),
+            (br#"{"v":3,"events":[]}"#, "without `events`"),
+            (b"[]", "not a JSON object"),
+            (b"{", "not JSON"),
+            (br#"{"v":7,"events":[]}"#, "unknown schema version 7"),
+        ] {
+            let err = decode_message(body).unwrap_err();
+            assert!(err.0.contains(reason), "{err} should say {reason:?}");
+        }
     }
 }
