@@ -154,7 +154,7 @@ pub async fn drain_bench(base: &Settings, options: &DrainOptions) -> anyhow::Res
 
 /// `n` tickets for distinct seats: Event1's 78,000 seats of Venue1, then the same seats
 /// under further event ids (the benchmark's database has no catalog to match).
-fn sample(n: usize) -> Vec<Ticket> {
+pub fn sample(n: usize) -> Vec<Ticket> {
     (0..n as u32)
         .map(|i| {
             let (event, seat) = (i / 78_000 + 1, i % 78_000);

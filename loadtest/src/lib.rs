@@ -7,6 +7,7 @@
 
 pub mod checkout;
 pub mod cpu;
+pub mod designs;
 pub mod drain;
 pub mod fire;
 pub mod lag;

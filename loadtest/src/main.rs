@@ -119,6 +119,25 @@ enum Command {
         #[arg(long)]
         json: Option<PathBuf>,
     },
+    /// Designs of the DynamoDB write model compared on DynamoDB Local: tickets/s, its CPU per
+    /// ticket, and the AWS write units of each.
+    Designs {
+        /// Tickets per design (one rival for a sold seat is added per hundred).
+        #[arg(long, default_value_t = 10_000)]
+        tickets: usize,
+        /// The designs to run.
+        #[arg(long, value_enum, value_delimiter = ',', default_value = "transact,claims,seat-items")]
+        designs: Vec<loadtest::designs::Design>,
+        /// DynamoDB Local's pid, for its CPU time.
+        #[arg(long)]
+        dynamodb_pid: u32,
+        /// Clock ticks per second of /proc/<pid>/stat (`getconf CLK_TCK`).
+        #[arg(long, default_value_t = 100)]
+        clock_ticks: u64,
+        /// Write the figures as Markdown here.
+        #[arg(long)]
+        markdown: Option<PathBuf>,
+    },
     /// Consumer drain rate against raw batched writes, per store.
     Drain {
         /// Tickets per round for MySQL.
@@ -270,6 +289,22 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
         Command::Csv { workload, out } => {
             let lines = workload.workload().write_csv(std::fs::File::create(&out)?)?;
             eprintln!("wrote {lines} requests to {}", out.display());
+            Ok(true)
+        }
+        Command::Designs {
+            tickets,
+            designs,
+            dynamodb_pid,
+            clock_ticks,
+            markdown,
+        } => {
+            let settings = Settings::from_env()?;
+            let figures = loadtest::designs::compare(&settings, &designs, tickets, dynamodb_pid, clock_ticks).await?;
+            let table = loadtest::designs::markdown(&figures);
+            print!("{table}");
+            if let Some(path) = markdown {
+                std::fs::write(path, table)?;
+            }
             Ok(true)
         }
         Command::Bench {

@@ -56,9 +56,30 @@ impl DynamoDbStore {
     /// Claims the seats of `tickets` (unique seats, each at most once); returns the
     /// tickets whose seat another ticket holds.
     async fn claim(&self, tickets: &[(String, &Ticket)]) -> anyhow::Result<Vec<Conflict>> {
+        let claims = tickets
+            .iter()
+            .map(|(seat, ticket)| {
+                let item = HashMap::from([
+                    ("seatKey".to_owned(), AttributeValue::S(seat.clone())),
+                    ("ticketId".to_owned(), AttributeValue::S(ticket.ticket_id.to_string())),
+                ]);
+                (*ticket, item)
+            })
+            .collect();
+        self.put_if_seat_free(&self.seats_table, claims).await
+    }
+
+    /// Puts each item into `table` (keyed by `seatKey`), in transactions of
+    /// [`TRANSACTION_ITEMS`], on condition that its seat is free or already its ticket's;
+    /// returns the tickets whose seat another ticket holds. The seats are unique.
+    pub async fn put_if_seat_free(
+        &self,
+        table: &str,
+        items: Vec<(&Ticket, HashMap<String, AttributeValue>)>,
+    ) -> anyhow::Result<Vec<Conflict>> {
         let mut conflicts = Vec::new();
-        for chunk in tickets.chunks(TRANSACTION_ITEMS) {
-            let mut pending: Vec<&(String, &Ticket)> = chunk.iter().collect();
+        for chunk in items.chunks(TRANSACTION_ITEMS) {
+            let mut pending: Vec<&(&Ticket, HashMap<String, AttributeValue>)> = chunk.iter().collect();
             let mut retry = backoff(Duration::from_millis(20), Duration::from_secs(1));
             for attempt in 1.. {
                 anyhow::ensure!(
@@ -67,7 +88,7 @@ impl DynamoDbStore {
                 );
                 let claims = pending
                     .iter()
-                    .map(|(seat, ticket)| claim_request(&self.seats_table, seat, ticket));
+                    .map(|(ticket, item)| claim_request(table, item, ticket));
                 let result = self
                     .client
                     .transact_write_items()
@@ -80,7 +101,7 @@ impl DynamoDbStore {
                 };
                 let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) = error.as_service_error()
                 else {
-                    return Err(anyhow::Error::new(error).context("TransactWriteItems on the seats table failed"));
+                    return Err(anyhow::Error::new(error).context(format!("TransactWriteItems on {table} failed")));
                 };
                 // One reason per claim, in order: the seat is someone else's, or the claim
                 // merely collided with another transaction and is tried again.
@@ -93,7 +114,7 @@ impl DynamoDbStore {
                             .and_then(|v| v.as_s().ok())
                             .cloned();
                         conflicts.push(Conflict {
-                            ticket_id: claim.1.ticket_id,
+                            ticket_id: claim.0.ticket_id,
                             holder,
                         });
                     } else {
@@ -218,12 +239,12 @@ pub fn ticket_item(ticket: &Ticket) -> HashMap<String, AttributeValue> {
     item
 }
 
-/// A put of `seat -> ticket` that succeeds only if the seat is free or already the ticket's.
-fn claim_request(table: &str, seat: &str, ticket: &Ticket) -> anyhow::Result<TransactWriteItem> {
+/// A put of `item` (which names its seat) that succeeds only if the seat is free or already
+/// the ticket's.
+fn claim_request(table: &str, item: &HashMap<String, AttributeValue>, ticket: &Ticket) -> anyhow::Result<TransactWriteItem> {
     let put = Put::builder()
         .table_name(table)
-        .item("seatKey", AttributeValue::S(seat.to_owned()))
-        .item("ticketId", AttributeValue::S(ticket.ticket_id.to_string()))
+        .set_item(Some(item.clone()))
         .condition_expression("attribute_not_exists(seatKey) OR ticketId = :ticket")
         .expression_attribute_values(":ticket", AttributeValue::S(ticket.ticket_id.to_string()))
         .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
