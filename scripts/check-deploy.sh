@@ -436,7 +436,7 @@ for name in ("api", "consumers-mysql", "consumers-dynamodb"):
     if not services.get(name, {}).get("depends_on"):
         errors.append(f"{name}: starts before the services it needs")
 redis_cmd = " ".join(services["redis"].get("command") or [])
-for flag in ("--appendonly yes", "--appendfsync always", "--maxmemory-policy noeviction"):
+for flag in ("--appendonly yes", "--appendfsync everysec", "--maxmemory-policy noeviction"):
     if flag not in redis_cmd:
         errors.append(f"redis: `{flag}` missing from its command")
 if not any(v.get("target") == "/data" for v in services["redis"].get("volumes", [])):

@@ -147,15 +147,22 @@ start_bg() {
   log "$name started (pid $!, log $RUN_DIR/$name.log)"
 }
 
-# The asynchronous tier (the consumers, DynamoDB Local) runs at a lower CPU priority: on one
-# machine, during a sale burst, the api and Redis (the path a buyer waits on) get the CPU
-# first, the outbox and the queues absorb the backlog, and the tier catches up right after.
-# Deployed on separate machines (terraform/) the question does not arise. ASYNC_TIER_NICE=0
-# gives every process the same priority.
+# The asynchronous tier runs at a lower CPU priority: on one machine, during a sale burst,
+# the api and Redis (the path a buyer waits on) get the CPU first, the outbox and the queues
+# absorb the backlog, and the tier catches up right after. The consumers at
+# ASYNC_TIER_NICE (10), since the read model a buyer's "my tickets" reads should trail the
+# sale by a second at most; DynamoDB Local, the write model nobody reads during a sale and
+# by far the costliest process per ticket, lower still at WRITE_MODEL_NICE (19): a JVM has
+# many threads and a nice value weighs per thread, so at 10 it still took a good share of
+# the burst (paired runs: p99 60 ms at 19 against 73-84 ms at 10, the read lag unchanged).
+# Deployed on separate machines (terraform/) the question does not arise; 0 for both gives
+# every process the same priority.
 ASYNC_TIER_NICE=${ASYNC_TIER_NICE:-10}
+WRITE_MODEL_NICE=${WRITE_MODEL_NICE:-19}
 nice_of() {
   case $1 in
-    consumers | dynamodb) echo "$ASYNC_TIER_NICE" ;;
+    consumers) echo "$ASYNC_TIER_NICE" ;;
+    dynamodb) echo "$WRITE_MODEL_NICE" ;;
     *) echo 0 ;;
   esac
 }
@@ -207,10 +214,10 @@ stop_pid() {
 
 redis_ping() { [[ $(redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null) == PONG ]]; }
 
-# The AOF's fsync policy: `always` (a 201 is on disk before it is sent) unless
-# REDIS_APPENDFSYNC says otherwise (`everysec`: up to a second of sales at risk, about a tenth
-# more throughput; BENCHMARKS.md).
-REDIS_APPENDFSYNC=${REDIS_APPENDFSYNC:-always}
+# The AOF's fsync policy: `everysec` (up to a second of sales at risk if the host dies) unless
+# REDIS_APPENDFSYNC says `always` (a 201 is on disk before it is sent; about 15 % less
+# throughput, BENCHMARKS.md).
+REDIS_APPENDFSYNC=${REDIS_APPENDFSYNC:-everysec}
 
 ensure_redis() {
   command -v redis-cli >/dev/null || apt_install redis-tools

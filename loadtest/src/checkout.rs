@@ -372,8 +372,15 @@ pub async fn verify(
             expected.len()
         ));
     }
+    // DynamoDB's consumer may trail MySQL's: wait for it too, until the same deadline.
     let dynamodb = infra::dynamodb::connect(&settings.dynamodb).await;
-    let items = crate::verify::dynamodb_tickets(&dynamodb, settings, event).await?;
+    let items = loop {
+        let items = crate::verify::dynamodb_tickets(&dynamodb, settings, event).await?;
+        if items.len() >= expected.len() || Instant::now() > deadline {
+            break items;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
     for ticket in expected.keys() {
         match items.get(*ticket) {
             Some((buyer, order))

@@ -346,7 +346,10 @@ pub fn markdown(figures: &[DesignFigures]) -> String {
         let _ = writeln!(
             md,
             "| `{}` | {} | {:.0} | {} | {} | {} | {} |",
-            serde_json::to_value(f.design).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
+            serde_json::to_value(f.design)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
             f.tickets,
             f.per_sec,
             us(f.dynamodb_cpu_us),

@@ -126,7 +126,12 @@ enum Command {
         #[arg(long, default_value_t = 10_000)]
         tickets: usize,
         /// The designs to run.
-        #[arg(long, value_enum, value_delimiter = ',', default_value = "transact,claims,seat-items")]
+        #[arg(
+            long,
+            value_enum,
+            value_delimiter = ',',
+            default_value = "transact,claims,seat-items"
+        )]
         designs: Vec<loadtest::designs::Design>,
         /// DynamoDB Local's pid, for its CPU time.
         #[arg(long)]

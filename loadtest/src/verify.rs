@@ -81,7 +81,11 @@ pub async fn verify(
     // since the consumer holds whole batches unacknowledged). So a sample of the sold
     // tickets is looked up by key until all are there, and only then are the stores counted:
     // the wait barely adds to the CPU time it measures.
-    let sample: Vec<&str> = sold.iter().step_by((sold.len() / DRAIN_SAMPLE).max(1)).copied().collect();
+    let sample: Vec<&str> = sold
+        .iter()
+        .step_by((sold.len() / DRAIN_SAMPLE).max(1))
+        .copied()
+        .collect();
     let (mut mysql_done, mut sample_stored) = (false, false);
     loop {
         if !mysql_done && mysql_has(&mysql, &sample).await? {
@@ -161,7 +165,10 @@ async fn mysql_has(pool: &mysql_async::Pool, ids: &[&str]) -> anyhow::Result<boo
         .get_conn()
         .await
         .context("Failed to connect to MySQL")?
-        .exec_first(format!("SELECT COUNT(*) FROM ticket WHERE ticket_id IN ({marks})"), ids.to_vec())
+        .exec_first(
+            format!("SELECT COUNT(*) FROM ticket WHERE ticket_id IN ({marks})"),
+            ids.to_vec(),
+        )
         .await?;
     Ok(found.unwrap_or(0) as usize == ids.len())
 }

@@ -86,9 +86,7 @@ impl DynamoDbStore {
                     attempt <= ATTEMPTS,
                     "seat claims kept conflicting with other transactions"
                 );
-                let claims = pending
-                    .iter()
-                    .map(|(ticket, item)| claim_request(table, item, ticket));
+                let claims = pending.iter().map(|(ticket, item)| claim_request(table, item, ticket));
                 let result = self
                     .client
                     .transact_write_items()
@@ -133,13 +131,13 @@ impl DynamoDbStore {
         Ok(conflicts)
     }
 
-    /// Writes `requests` in chunks, retrying unprocessed items with backoff.
-    async fn write_all(&self, requests: Vec<(String, WriteRequest)>) -> anyhow::Result<()> {
-        for chunk in requests.chunks(WRITE_CHUNK) {
-            let mut pending: HashMap<String, Vec<WriteRequest>> = HashMap::new();
-            for (table, request) in chunk {
-                pending.entry(table.clone()).or_default().push(request.clone());
-            }
+    /// Writes `requests` into the tickets table in chunks, retrying unprocessed items with
+    /// backoff.
+    async fn write_all(&self, requests: Vec<WriteRequest>) -> anyhow::Result<()> {
+        let mut requests = requests.into_iter().peekable();
+        while requests.peek().is_some() {
+            let chunk: Vec<WriteRequest> = requests.by_ref().take(WRITE_CHUNK).collect();
+            let mut pending = HashMap::from([(self.table.clone(), chunk)]);
             let mut retry = backoff(Duration::from_millis(20), Duration::from_secs(1));
             for attempt in 1.. {
                 anyhow::ensure!(attempt <= ATTEMPTS, "DynamoDB left items unprocessed {ATTEMPTS} times");
@@ -195,13 +193,12 @@ impl Store for DynamoDbStore {
             }
         }
         conflicts.extend(self.claim(&unique).await?);
-        let mut requests = Vec::with_capacity(unique.len());
-        for (_, ticket) in unique
+        let refused: HashSet<uuid::Uuid> = conflicts.iter().map(|c| c.ticket_id).collect();
+        let requests = unique
             .iter()
-            .filter(|(_, t)| !conflicts.iter().any(|c| c.ticket_id == t.ticket_id))
-        {
-            requests.push((self.table.clone(), put(ticket_item(ticket))?));
-        }
+            .filter(|(_, t)| !refused.contains(&t.ticket_id))
+            .map(|(_, ticket)| put(ticket_item(ticket)))
+            .collect::<anyhow::Result<Vec<_>>>()?;
         self.write_all(requests).await?;
         Ok(conflicts)
     }
@@ -241,7 +238,11 @@ pub fn ticket_item(ticket: &Ticket) -> HashMap<String, AttributeValue> {
 
 /// A put of `item` (which names its seat) that succeeds only if the seat is free or already
 /// the ticket's.
-fn claim_request(table: &str, item: &HashMap<String, AttributeValue>, ticket: &Ticket) -> anyhow::Result<TransactWriteItem> {
+fn claim_request(
+    table: &str,
+    item: &HashMap<String, AttributeValue>,
+    ticket: &Ticket,
+) -> anyhow::Result<TransactWriteItem> {
     let put = Put::builder()
         .table_name(table)
         .set_item(Some(item.clone()))
