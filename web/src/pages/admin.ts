@@ -8,6 +8,7 @@ import { announce, h, replace } from '../dom';
 import type { PageContext } from '../router';
 import { session } from '../session';
 import type { EventView, Page, Pipeline, Sales } from '../types';
+import { every } from '../live';
 import { aborted, alertBox, pageHeading, statusBox } from '../ui';
 import { signInFirst } from './tickets';
 
@@ -155,9 +156,7 @@ export async function adminPage(ctx: PageContext): Promise<void> {
     }
   };
 
-  let timer: ReturnType<typeof setTimeout> | undefined;
   const refresh = async (): Promise<void> => {
-    clearTimeout(timer);
     const eventId = select.value;
     const [salesResult, pipelineResult] = await Promise.allSettled([
       get<Sales>(`/api/v1/admin/sales/${encodeURIComponent(eventId)}`, ctx.signal),
@@ -174,11 +173,8 @@ export async function adminPage(ctx: PageContext): Promise<void> {
       replace(salesBody, salesResult.status === 'fulfilled' ? salesTable(salesResult.value) : alertBox(salesResult.reason));
     }
     replace(pipelineBody, pipelineResult.status === 'fulfilled' ? pipelineView(pipelineResult.value, (s) => void redrive(s)) : alertBox(pipelineResult.reason));
-    timer = setTimeout(() => void refresh(), REFRESH_MS);
   };
   select.addEventListener('change', () => void refresh());
-  ctx.signal.addEventListener('abort', () => clearTimeout(timer));
-  await refresh().catch((error: unknown) => {
-    if (!aborted(error)) replace(notice, alertBox(error));
-  });
+  await refresh();
+  every(REFRESH_MS, ctx.signal, refresh);
 }

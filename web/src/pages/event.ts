@@ -2,14 +2,15 @@
 // seats, and the live seat map of the chosen zone. The buyer selects seats and holds them
 // (signing in first if needed; the selection survives the detour), then pays or releases.
 //
-// Live: the chosen zone's map is fetched once a second (one request per zone per interval,
-// whatever the number of seats) and the zones' counts every five, while the tab is visible,
-// so a seat someone else takes turns unavailable within about a second.
+// Live: the chosen zone's map is fetched a second after the last answer (one request per
+// zone per interval, whatever the number of seats) and the zones' counts every fifth time,
+// while the tab is visible, so a seat someone else takes turns unavailable within about a
+// second.
 
 import { ApiError, get, request } from '../api';
 import { announce, h, replace } from '../dom';
 import { randomKey } from '../keys';
-import { cents, formatCents } from '../money';
+import { every } from '../live';
 import type { PageContext } from '../router';
 import { navigate, replaceQuery } from '../router';
 import { session } from '../session';
@@ -27,6 +28,8 @@ import { SeatMapView, VIEW_WORDS, swatch } from '../seatmap/view';
 import type { EventSeatMap, EventView, Hold, SeatRef, VenueDetail, ZoneSeatMap } from '../types';
 import { aborted, alertBox, dateText, pageHeading, statusBox } from '../ui';
 import { type HoldEnd, holdPanel, orderPanel } from './hold';
+import { selectionPanel } from './selection';
+import { zonePicker } from './zones';
 
 const MAP_EVERY_MS = 1000;
 const COUNTS_EVERY = 5;
@@ -75,34 +78,7 @@ export async function eventPage(ctx: PageContext): Promise<void> {
   });
 
   // --- Layout --------------------------------------------------------------------------
-  const zoneButtons = new Map<number, { button: HTMLButtonElement; detail: HTMLElement }>();
-  // A toolbar: one tab stop (the chosen zone), the arrow keys move between zones, so the map
-  // after it is one Tab away however many zones the venue has.
-  const zones = h('div', { class: 'zones', role: 'toolbar', 'aria-label': 'Zones' });
-  for (const zone of venue.zones) {
-    const detailId = `zone-${zone.zoneId}-detail`;
-    const detail = h('span', { id: detailId, class: 'zone-detail' }, `${zone.ticketPrice} · ${zone.capacity} free`);
-    const button = h(
-      'button',
-      { type: 'button', class: 'zone', 'aria-label': `Zone ${zone.zoneId}`, 'aria-describedby': detailId },
-      h('span', { class: 'zone-name', 'aria-hidden': 'true' }, `Zone ${zone.zoneId}`),
-      detail,
-    );
-    button.addEventListener('click', () => void chooseZone(zone.zoneId));
-    zoneButtons.set(zone.zoneId, { button, detail });
-    zones.append(button);
-  }
-  zones.addEventListener('keydown', (e) => {
-    const buttons = [...zoneButtons.values()].map((z) => z.button);
-    const at = buttons.indexOf(document.activeElement as HTMLButtonElement);
-    if (at < 0) return;
-    const next = { ArrowRight: at + 1, ArrowDown: at + 1, ArrowLeft: at - 1, ArrowUp: at - 1, Home: 0, End: buttons.length - 1 }[e.key];
-    if (next === undefined) return;
-    e.preventDefault();
-    const target = buttons[Math.min(Math.max(next, 0), buttons.length - 1)];
-    for (const b of buttons) b.tabIndex = b === target ? 0 : -1;
-    target?.focus();
-  });
+  const zones = zonePicker(venue.zones, (id) => void chooseZone(id));
   const map = new SeatMapView({ toggle });
   const mapStatus = h('div', { class: 'map-status' });
   const mapHeading = h('h2', { id: 'map-heading' }, '');
@@ -114,7 +90,7 @@ export async function eventPage(ctx: PageContext): Promise<void> {
       pageHeading(event.name, ctx.title),
       h('p', { class: 'result-meta' }, event.venueName, ' · ', dateText(event.date), ' · ', event.type),
     ),
-    h('section', { class: 'zone-picker', 'aria-labelledby': 'zones-heading' }, h('h2', { id: 'zones-heading' }, 'Zones'), zones),
+    h('section', { class: 'zone-picker', 'aria-labelledby': 'zones-heading' }, h('h2', { id: 'zones-heading' }, 'Zones'), zones.element),
     h(
       'div',
       { class: 'event-body' },
@@ -124,38 +100,14 @@ export async function eventPage(ctx: PageContext): Promise<void> {
   );
 
   // --- Drawing -------------------------------------------------------------------------
-  const drawZoneButtons = (): void => {
-    for (const [id, { button }] of zoneButtons) {
-      button.setAttribute('aria-pressed', String(id === zoneId));
-      button.tabIndex = id === zoneId ? 0 : -1;
-    }
-  };
-
   const drawSide = (note?: HTMLElement): void => {
     if (hold?.status === 'held') return; // the hold panel owns the side while it lives
-    const seats = [...selected].map(parseSeatKey);
-    const total = formatCents(seats.reduce((sum, s) => sum + cents(price.get(s.zoneId) ?? '0'), 0));
-    const holdButton = h('button', { type: 'button', class: 'primary', disabled: seats.length === 0 }, 'Hold seats');
-    holdButton.addEventListener('click', () => void holdSeats());
-    const clear = h('button', { type: 'button', class: 'secondary', disabled: seats.length === 0 }, 'Clear selection');
-    clear.addEventListener('click', () => {
+    const clear = (): void => {
       selected.clear();
       refreshChoice();
-    });
-    replace(
-      side,
-      h(
-        'section',
-        { class: 'panel', 'aria-labelledby': 'selection-heading' },
-        h('h2', { id: 'selection-heading' }, 'Your selection'),
-        note,
-        seats.length === 0
-          ? h('p', { class: 'hint' }, 'Select free seats on the map: click them, or tab into the map, move with the arrow keys and press Enter.')
-          : h('ul', { class: 'seat-list' }, ...seats.map((s) => h('li', {}, h('span', {}, seatName(s)), h('span', { class: 'price' }, price.get(s.zoneId) ?? '')))),
-        seats.length > 0 && h('p', { class: 'total' }, 'Total ', h('strong', {}, total)),
-        h('div', { class: 'actions' }, holdButton, clear),
-      ),
-    );
+    };
+    const seats = [...selected].map(parseSeatKey);
+    side.replaceChildren(selectionPanel({ seats, price, note, hold: () => void holdSeats(), clear }));
   };
 
   const refreshChoice = (note?: HTMLElement): void => {
@@ -198,12 +150,7 @@ export async function eventPage(ctx: PageContext): Promise<void> {
       announce(`No longer available: ${names}.`);
       drawSide(statusBox(`Someone else just took ${names}.`, 'warning'));
     }
-    updateZoneDetail(report.zoneId, report.free);
-  };
-
-  const updateZoneDetail = (id: number, free: number): void => {
-    const entry = zoneButtons.get(id);
-    if (entry) entry.detail.textContent = `${price.get(id)} · ${free === 0 ? 'sold out' : `${free} free`}`;
+    zones.setFree(report.zoneId, report.free);
   };
 
   const fetchZone = (id: number): Promise<ZoneSeatMap> =>
@@ -211,7 +158,7 @@ export async function eventPage(ctx: PageContext): Promise<void> {
 
   async function chooseZone(id: number): Promise<void> {
     zoneId = id;
-    drawZoneButtons();
+    zones.choose(id);
     replaceQuery(`?zone=${id}`);
     try {
       const report = await fetchZone(id);
@@ -223,8 +170,7 @@ export async function eventPage(ctx: PageContext): Promise<void> {
   }
 
   let ticks = 0;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const poll = async (): Promise<void> => {
+  const refresh = async (): Promise<void> => {
     ticks += 1;
     const id = zoneId;
     try {
@@ -232,28 +178,13 @@ export async function eventPage(ctx: PageContext): Promise<void> {
       if (id === zoneId) showZone(report, false);
       if (ticks % COUNTS_EVERY === 0) {
         const counts = await get<EventSeatMap>(`/api/v1/events/${encodeURIComponent(eventId)}/seats`, ctx.signal);
-        for (const z of counts.zones) if (z.zoneId !== zoneId) updateZoneDetail(z.zoneId, z.free);
+        for (const z of counts.zones) if (z.zoneId !== zoneId) zones.setFree(z.zoneId, z.free);
       }
       mapStatus.replaceChildren();
     } catch (error) {
-      if (aborted(error)) return;
-      replace(mapStatus, statusBox('Live updates paused: the server did not answer. Retrying…', 'warning'));
+      if (!aborted(error)) replace(mapStatus, statusBox('Live updates paused: the server did not answer. Retrying…', 'warning'));
     }
-    schedule();
   };
-  const schedule = (): void => {
-    clearTimeout(timer);
-    if (!ctx.signal.aborted && document.visibilityState === 'visible') timer = setTimeout(() => void poll(), MAP_EVERY_MS);
-  };
-  const onVisibility = (): void => {
-    if (document.visibilityState === 'visible') void poll();
-    else clearTimeout(timer);
-  };
-  document.addEventListener('visibilitychange', onVisibility);
-  ctx.signal.addEventListener('abort', () => {
-    clearTimeout(timer);
-    document.removeEventListener('visibilitychange', onVisibility);
-  });
 
   // --- Holding and paying --------------------------------------------------------------
   const showHold = (h0: Hold): void => {
@@ -328,7 +259,6 @@ export async function eventPage(ctx: PageContext): Promise<void> {
   }
 
   // --- Start ---------------------------------------------------------------------------
-  drawZoneButtons();
   drawSide();
   await chooseZone(zoneId);
   const savedHold = sessionStorage.getItem(holdKey(eventId));
@@ -345,5 +275,5 @@ export async function eventPage(ctx: PageContext): Promise<void> {
     refreshChoice();
     await holdSeats();
   }
-  schedule();
+  every(MAP_EVERY_MS, ctx.signal, refresh);
 }
