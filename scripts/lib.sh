@@ -215,7 +215,7 @@ stop_pid() {
 redis_ping() { [[ $(redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null) == PONG ]]; }
 
 # The AOF's fsync policy: `everysec` (up to a second of sales at risk if the host dies) unless
-# REDIS_APPENDFSYNC says `always` (a 201 is on disk before it is sent; about 15 % less
+# REDIS_APPENDFSYNC says `always` (a 201 is on disk before it is sent; 15-18 % less
 # throughput, BENCHMARKS.md).
 REDIS_APPENDFSYNC=${REDIS_APPENDFSYNC:-everysec}
 

@@ -16,15 +16,15 @@
 //! one more: that is the cost per ticket of each design on AWS.
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::Context;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
-    PutRequest, ScalarAttributeType, WriteRequest,
+    ScalarAttributeType,
 };
 use aws_sdk_dynamodb::Client;
-use consumers::dynamodb::{seat_key, ticket_item, DynamoDbStore};
+use consumers::dynamodb::{put_tickets, seat_key, ticket_item, DynamoDbStore};
 use consumers::store::Store;
 use domain::Ticket;
 use futures_util::{stream, StreamExt, TryStreamExt};
@@ -200,7 +200,7 @@ impl Tables {
                     })
                     .await?;
                     let stored: Vec<&Ticket> = batch.iter().filter(|t| !refused.contains(&t.ticket_id)).collect();
-                    batch_write(client, &self.tickets, &stored).await?;
+                    put_tickets(client, &self.tickets, stored.iter().copied()).await?;
                     refused.len()
                 }
                 Design::SeatItems => conditional_puts(client, &self.seats, batch, seat_item).await?.len(),
@@ -215,7 +215,7 @@ impl Tables {
                     store.put_if_seat_free(&self.seats, items).await?.len()
                 }
                 Design::Unchecked => {
-                    batch_write(client, &self.tickets, &batch.iter().collect::<Vec<_>>()).await?;
+                    put_tickets(client, &self.tickets, batch).await?;
                     0
                 }
             };
@@ -267,36 +267,6 @@ async fn conditional_puts(
     .try_collect()
     .await?;
     Ok(refused.into_iter().flatten().collect())
-}
-
-async fn batch_write(client: &Client, table: &str, tickets: &[&Ticket]) -> anyhow::Result<()> {
-    for chunk in tickets.chunks(25) {
-        let mut pending: HashMap<String, Vec<WriteRequest>> = HashMap::from([(
-            table.to_owned(),
-            chunk
-                .iter()
-                .map(|t| {
-                    Ok(WriteRequest::builder()
-                        .put_request(PutRequest::builder().set_item(Some(ticket_item(t))).build()?)
-                        .build())
-                })
-                .collect::<anyhow::Result<Vec<_>>>()?,
-        )]);
-        while !pending.is_empty() {
-            let output = client
-                .batch_write_item()
-                .set_request_items(Some(pending))
-                .send()
-                .await
-                .context("BatchWriteItem failed")?;
-            pending = output.unprocessed_items().cloned().unwrap_or_default();
-            pending.retain(|_, requests| !requests.is_empty());
-            if !pending.is_empty() {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-        }
-    }
-    Ok(())
 }
 
 /// The seat-keyed table of `seat-items`, with its indexes by ticket and by event.

@@ -24,7 +24,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use aws_sdk_dynamodb::types::{PutRequest, Select, WriteRequest};
+use aws_sdk_dynamodb::types::Select;
 use consumers::dynamodb::DynamoDbStore;
 use consumers::mysql::MysqlStore;
 use consumers::runner::Runner;
@@ -283,24 +283,7 @@ impl Target {
             Self::Dynamodb(client) => {
                 let table = settings.dynamodb.table.as_str();
                 timed(tickets, 25, options.concurrency, |chunk| async move {
-                    let mut pending: Vec<WriteRequest> = chunk
-                        .iter()
-                        .map(|t| {
-                            let item = consumers::dynamodb::ticket_item(t);
-                            Ok(WriteRequest::builder()
-                                .put_request(PutRequest::builder().set_item(Some(item)).build()?)
-                                .build())
-                        })
-                        .collect::<anyhow::Result<_>>()?;
-                    while !pending.is_empty() {
-                        let output = client.batch_write_item().request_items(table, pending).send().await?;
-                        pending = output
-                            .unprocessed_items()
-                            .and_then(|u| u.get(table))
-                            .cloned()
-                            .unwrap_or_default();
-                    }
-                    Ok(())
+                    consumers::dynamodb::put_tickets(client, table, chunk).await
                 })
                 .await
             }
