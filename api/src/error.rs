@@ -163,6 +163,19 @@ impl ApiError {
         }
     }
 
+    /// 503 while the seat state of `event_id` is rebuilt from the stores after Redis lost
+    /// it ([`crate::recovery`]); nothing was sold or held.
+    pub fn seat_state_rebuilding(event_id: &str) -> Self {
+        Self::Unavailable {
+            dependency: "redis",
+            code: "unavailable",
+            message: format!(
+                "the seats of event {event_id} are being checked against the ticket stores after the seat store restarted; nothing was sold or changed, retry shortly"
+            ),
+            source: anyhow::anyhow!("the seat state of {event_id} is not verified"),
+        }
+    }
+
     /// A MySQL failure: 503 when the server does not answer, refuses more connections or is
     /// shutting down; 500 (with `doing` as context) for anything else, such as bad SQL or a
     /// row that does not decode, which is a bug of ours.

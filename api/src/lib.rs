@@ -7,7 +7,8 @@
 //! the top: [`startup`] builds the [`state`] and serves [`routes`], the route table, which
 //! combines the verticals [`admin`], [`auth`], [`health`], [`holds`], [`purchase`] and
 //! [`query`], and the web [`pages`]; they share the leaves
-//! [`filters`], [`input`], [`seat`], [`idempotency`], [`reply`] and [`error`]. The [`relay`] runs beside the server on a thread of its own.
+//! [`filters`], [`input`], [`seat`], [`idempotency`], [`reply`] and [`error`]. The [`relay`] runs beside the server on a thread of its own;
+//! [`recovery`] rebuilds an event's seat state when Redis lost it.
 
 pub mod admin;
 pub mod auth;
@@ -22,6 +23,7 @@ pub mod pages;
 pub mod payment;
 pub mod purchase;
 pub mod query;
+pub mod recovery;
 pub mod relay;
 pub mod reply;
 pub mod routes;

@@ -82,12 +82,16 @@ impl Application {
             gateway,
             amqp: settings.amqp.clone(),
             kafka: settings.kafka.clone(),
+            rebuilds: Default::default(),
         });
         state
             .seat_lock()
             .load()
             .await
             .context("Failed to load the seat lock script into Redis")?;
+        // Before the first sale: a Redis that came back empty or behind is rebuilt from the
+        // stores (an event that cannot be yet answers 503 and is tried again on its sales).
+        crate::recovery::verify_all(&state).await;
         Ok(Self {
             listener,
             local_addr,

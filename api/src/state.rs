@@ -13,6 +13,7 @@ use crate::auth::token::Tokens;
 use crate::holds::store::HoldStore;
 use crate::payment::PaymentGateway;
 use crate::purchase::seat_lock::SeatLock;
+use crate::recovery::Rebuilds;
 use crate::relay::LinkHealth;
 
 /// Cheap to clone: one `Arc`.
@@ -51,6 +52,8 @@ pub struct Parts {
     pub amqp: AmqpSettings,
     /// The replay topic, for the admin reset.
     pub kafka: KafkaSettings,
+    /// The events whose seat state this instance is rebuilding.
+    pub rebuilds: Rebuilds,
 }
 
 impl AppState {
@@ -137,5 +140,10 @@ impl AppState {
     /// The replay topic's settings.
     pub fn kafka(&self) -> &KafkaSettings {
         &self.0.kafka
+    }
+
+    /// The events whose seat state this instance is rebuilding.
+    pub fn rebuilds(&self) -> &Rebuilds {
+        &self.0.rebuilds
     }
 }

@@ -1,6 +1,7 @@
 //! `consumers reset`: wipes all sales on a stack (seat state and outbox in Redis, the queues,
-//! the tickets in both stores, the replay topic when there is one) and reloads the catalog;
-//! `scripts/reset.sh` runs it with the stack stopped. For tests and benchmarks, never
+//! the tickets in both stores, the replay topic when there is one), reloads the catalog and
+//! marks every event's (empty) seat state verified, so the api sells at once without
+//! rebuilding it from the stores; `scripts/reset.sh` runs it with the stack stopped. For tests and benchmarks, never
 //! production: there is no undo.
 //!
 //! It lives with the consumers because this binary already links every store; the api, which
@@ -77,6 +78,14 @@ pub async fn reset(settings: &ResetSettings) -> anyhow::Result<Report> {
             .await
             .context("Failed to delete the replay topic")?;
     }
+    // Every store is empty now, and so is the seat state: nothing to rebuild.
+    let events: Vec<String> = catalog.events().map(|e| e.event_id.clone()).collect();
+    let mut redis = infra::redis::connect(&settings.redis)
+        .await
+        .context("Failed to connect to Redis")?;
+    infra::redis::mark_verified(&mut redis, &settings.redis.key_prefix, &events)
+        .await
+        .context("Failed to mark the seat state verified")?;
     Ok(report)
 }
 

@@ -1,7 +1,16 @@
-//! Redis: the key scheme of the seat state and the outbox, and the connection.
+//! Redis: the key scheme of the seat state and the outbox, the seat state's verification
+//! mark, and the connection.
 //!
 //! Every key of one event carries the event id as its hash tag (`tk:{Event1}:...`), so a
 //! script touching several of them runs unchanged on Redis Cluster: they share one slot.
+//!
+//! **The verification mark** ([`EventKeys::verified`]) holds what `LASTSAVE` answered when
+//! the event's seat state was last known to hold every sale the stores have. `LASTSAVE`
+//! changes when Redis restarts (it is the start time until a snapshot is saved), and a wiped
+//! or new Redis has no mark at all; every script that sells or holds compares the two first
+//! and refuses on a difference, so a Redis that came back empty or behind never sells a
+//! seat the stores already hold. The api then rebuilds the seat state from the stores and
+//! marks it again (`api/src/recovery/`).
 
 use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
@@ -52,6 +61,22 @@ impl EventKeys {
         format!("{}:buyer:{}", self.base, buyer.simple())
     }
 
+    /// The event's verification mark: `LASTSAVE` as it was when the seat state was last
+    /// verified against the stores (see the module's documentation).
+    pub fn verified(&self) -> String {
+        format!("{}:verified", self.base)
+    }
+
+    /// Held while one api instance rebuilds the event's seat state, so only one does.
+    pub fn rebuilding(&self) -> String {
+        format!("{}:rebuilding", self.base)
+    }
+
+    /// A key a script may write and delete within one call.
+    pub fn scratch(&self) -> String {
+        format!("{}:scratch", self.base)
+    }
+
     /// An idempotency key's record, `scope` naming whose key it is.
     pub fn idempotency(&self, scope: &str, key_digest: &str) -> String {
         format!("{}:idempotency:{scope}:{key_digest}", self.base)
@@ -71,6 +96,49 @@ pub fn remaining_field(zone_id: u32) -> String {
 pub fn all_keys_pattern(prefix: &str) -> String {
     format!("{prefix}:*")
 }
+
+/// Marks the seat state of `event_ids` as verified: for after a reset has wiped both the
+/// seat state and the stores, when there is nothing to rebuild.
+pub async fn mark_verified<C: ::redis::aio::ConnectionLike + Send>(
+    conn: &mut C,
+    prefix: &str,
+    event_ids: &[String],
+) -> ::redis::RedisResult<()> {
+    let script = ::redis::Script::new(MARK_VERIFIED);
+    for event_id in event_ids {
+        let _: () = script
+            .key(EventKeys::new(prefix, event_id).verified())
+            .invoke_async(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Whether the seat state of each of `event_ids` is verified (its mark equals `LASTSAVE`),
+/// in one round trip.
+pub async fn verified<C: ::redis::aio::ConnectionLike + Send>(
+    conn: &mut C,
+    prefix: &str,
+    event_ids: &[&str],
+) -> ::redis::RedisResult<Vec<bool>> {
+    let mut pipe = ::redis::pipe();
+    pipe.cmd("LASTSAVE");
+    for event_id in event_ids {
+        pipe.get(EventKeys::new(prefix, event_id).verified());
+    }
+    let values: Vec<::redis::Value> = pipe.query_async(conn).await?;
+    let Some((lastsave, marks)) = values.split_first() else {
+        return Ok(Vec::new());
+    };
+    let lastsave: i64 = ::redis::from_redis_value_ref(lastsave)?;
+    marks
+        .iter()
+        .map(|mark| Ok(::redis::from_redis_value_ref::<Option<i64>>(mark)? == Some(lastsave)))
+        .collect()
+}
+
+/// Sets the mark (KEYS[1]) to `LASTSAVE`.
+pub const MARK_VERIFIED: &str = "redis.call('SET', KEYS[1], redis.call('LASTSAVE')) return 1";
 
 /// Deletes every key under `prefix` (`SCAN` and `UNLINK`, 500 at a time); returns how many.
 pub async fn delete_prefixed(conn: &mut ConnectionManager, prefix: &str) -> ::redis::RedisResult<usize> {
@@ -126,6 +194,9 @@ mod tests {
             keys.hold(&hold),
             keys.buyer_hold(&hold),
             keys.idempotency("anonymous", "ab"),
+            keys.verified(),
+            keys.rebuilding(),
+            keys.scratch(),
         ] {
             assert_eq!(hash_tag(&key).as_deref(), Some("Event1"), "{key}");
         }

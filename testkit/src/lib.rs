@@ -17,6 +17,7 @@ mod env;
 mod kafka;
 mod proxy;
 mod rabbit;
+mod redis_server;
 mod stores;
 
 pub use app::{seat, TestApp};
@@ -25,6 +26,7 @@ pub use env::{kafka_bootstrap, Message, TestEnv};
 pub use kafka::PrivateKafka;
 pub use proxy::{Dependency, Mode, Proxy};
 pub use rabbit::PrivateRabbit;
+pub use redis_server::PrivateRedis;
 pub use stores::{eventually, DynamoTicket, SqlTicket};
 
 /// A TCP port nobody listens on right now, for a server of a test's own.

@@ -92,6 +92,12 @@ async fn reset(state: &AppState, admin: &Claims) -> Result<Value, ApiError> {
     let redis_keys = infra::redis::delete_prefixed(&mut state.redis(), state.key_prefix())
         .await
         .map_err(|e| ApiError::redis(e, "Failed to delete the Redis keys"))?;
+    // The empty seat state is the right one from now on, while the stores empty themselves as
+    // their consumers reach the command: it must not be rebuilt from them.
+    let events: Vec<String> = state.catalog().events().map(|e| e.event_id.clone()).collect();
+    infra::redis::mark_verified(&mut state.redis(), state.key_prefix(), &events)
+        .await
+        .map_err(|e| ApiError::redis(e, "Failed to mark the seat state verified"))?;
     let messages = amqp::purge_all(state.amqp()).await.map_err(broker)?;
     send_reset(state).await.map_err(broker)?;
     if state.kafka().enabled() {

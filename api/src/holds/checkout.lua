@@ -12,8 +12,13 @@
 --   sold bitmap, holds hash            ARGV[j] zone p, ARGV[j+1] seat offset,
 --                                      ARGV[j+2] remaining field, ARGV[j+3] seats in zone,
 --                                      ARGV[j+4] ticket id, ARGV[j+5] ticket event JSON
+-- KEYS[#KEYS] the event's verification mark
 -- Returns {1} when sold now; {2, order JSON, charge id} when an earlier checkout sold it;
--- {0} when the buyer has no such hold; {3} when it expired or was released.
+-- {0} when the buyer has no such hold; {3} when it expired or was released; {-1} when the
+-- event's seat state is not verified (infra::redis).
+if redis.call('GET', KEYS[#KEYS]) ~= tostring(redis.call('LASTSAVE')) then
+    return {-1}
+end
 if redis.call('HGET', KEYS[1], 'buyer') ~= ARGV[2] then
     return {0}
 end

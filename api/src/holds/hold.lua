@@ -11,9 +11,14 @@
 --   sold bitmap, holds hash             ARGV[4] record kept after the deadline, ms
 --                                       ARGV[8] n; then per seat i: ARGV[7+2i] zone p,
 --                                               ARGV[8+2i] seat offset
+-- KEYS[#KEYS] the event's verification mark
 -- Returns {1, deadline} when held (milliseconds, Redis's clock); {0, i, ...} the 1-based
 -- indices of the seats sold or held by someone else; {2, hold id} when the buyer already
--- holds seats of this event.
+-- holds seats of this event; {-1} when the event's seat state is not verified (infra::redis).
+if redis.call('GET', KEYS[#KEYS]) ~= tostring(redis.call('LASTSAVE')) then
+    return {-1}
+end
+
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 

@@ -151,6 +151,10 @@ async fn create(state: &AppState, buyer: &Claims, body: &[u8]) -> Result<Answer,
                 details: Some(details),
             })
         }
+        HoldOutcome::NotVerified => {
+            crate::recovery::trigger(state, &id.event_id);
+            Err(ApiError::seat_state_rebuilding(&id.event_id))
+        }
         HoldOutcome::Exists(hold_id) => {
             let mut details = serde_json::Map::new();
             details.insert("holdId".into(), Value::String(hold_id.clone()));
@@ -272,6 +276,12 @@ async fn checkout(state: &AppState, buyer: &Claims, id: &str, body: &[u8]) -> Re
             }
             let order: Value = serde_json::from_str(&order).map_err(anyhow::Error::from)?;
             Ok((StatusCode::CREATED, order, None))
+        }
+        CheckoutOutcome::NotVerified => {
+            // As when Redis does not answer: the charge stays for a retry with the same card,
+            // and the sweeper refunds it if the hold lapses unsold.
+            crate::recovery::trigger(state, &id.event_id);
+            Err(ApiError::seat_state_rebuilding(&id.event_id))
         }
         CheckoutOutcome::Gone | CheckoutOutcome::NotFound => {
             refund(state, &charge_id, &id).await;

@@ -122,6 +122,8 @@ pub enum HoldOutcome {
     Unavailable(Vec<usize>),
     /// Nothing held: the buyer already holds seats of this event, in this hold.
     Exists(String),
+    /// Nothing held: the event's seat state is not verified ([`crate::recovery`]).
+    NotVerified,
 }
 
 /// What the checkout script decided.
@@ -140,6 +142,8 @@ pub enum CheckoutOutcome {
     NotFound,
     /// It expired or was released: nothing sold.
     Gone,
+    /// Nothing sold: the event's seat state is not verified ([`crate::recovery`]).
+    NotVerified,
 }
 
 /// What the release script decided.
@@ -206,6 +210,7 @@ impl HoldStore {
         for zone in &zones {
             script.key(keys.seats(*zone)).key(keys.holds(*zone));
         }
+        script.key(keys.verified());
         let seats_json = serde_json::to_string(seats).unwrap_or_default();
         script
             .arg(id.to_string())
@@ -231,6 +236,7 @@ impl HoldStore {
                     .and_then(|v| redis::from_redis_value_ref::<String>(v).ok())
                     .unwrap_or_default(),
             ),
+            Some(-1) => HoldOutcome::NotVerified,
             _ => HoldOutcome::Unavailable(reply.iter().skip(1).map(|v| number(v) as usize - 1).collect()),
         })
     }
@@ -294,6 +300,7 @@ impl HoldStore {
         for zone in &zones {
             script.key(keys.seats(*zone)).key(keys.holds(*zone));
         }
+        script.key(keys.verified());
         script
             .arg(id.to_string())
             .arg(buyer.to_string())
@@ -328,6 +335,7 @@ impl HoldStore {
                     charge: text(2),
                 },
                 Some(3) => CheckoutOutcome::Gone,
+                Some(-1) => CheckoutOutcome::NotVerified,
                 _ => CheckoutOutcome::NotFound,
             },
         )

@@ -87,6 +87,10 @@ pub async fn purchase(state: &AppState, buyer: Option<&Claims>, body: &[u8]) -> 
                 ticket.row, ticket.column, ticket.zone_id, ticket.event_id
             ),
         )),
+        Outcome::NotVerified => {
+            crate::recovery::trigger(state, &seat.event.event_id);
+            Err(ApiError::seat_state_rebuilding(&seat.event.event_id))
+        }
         Outcome::Held => Err(ApiError::conflict(
             "seat_held",
             format!(

@@ -9,11 +9,17 @@
 -- KEYS[2] counters hash of the event     ARGV[2] remaining-seats field of the zone
 -- KEYS[3] outbox stream of the event     ARGV[3] seats in the zone
 -- KEYS[4] holds hash of the zone         ARGV[4] outbox field of the ticket id
---                                        ARGV[5] ticket id
+-- KEYS[5] the event's verification mark  ARGV[5] ticket id
 --                                        ARGV[6] outbox field of the event
 --                                        ARGV[7] ticket event (JSON)
 -- The outbox field names come from the event contract (infra::contract), its one spelling.
--- Returns 1 when the seat was sold now, 0 when it was sold before, 2 when a live hold has it.
+-- Returns 1 when the seat was sold now, 0 when it was sold before, 2 when a live hold has it,
+-- -1 when the event's seat state is not verified (Redis restarted or lost it: the api
+-- rebuilds it from the stores first; infra::redis).
+
+if redis.call('GET', KEYS[5]) ~= tostring(redis.call('LASTSAVE')) then
+    return -1
+end
 
 -- tonumber: the offset may come zero-padded (redis-benchmark's __rand_int__ runs this very
 -- script in scripts/bench.sh).

@@ -17,6 +17,9 @@ pub enum Outcome {
     Taken,
     /// A live hold has the seat; nothing changed.
     Held,
+    /// The event's seat state is not verified against the stores (Redis restarted or lost
+    /// it); nothing changed. The api rebuilds it ([`crate::recovery`]).
+    NotVerified,
 }
 
 /// Sells seats through the script, run by SHA (redis-rs loads it again on `NOSCRIPT`, e.g.
@@ -54,6 +57,7 @@ impl<C: ConnectionLike + Clone + Send + Sync> SeatLock<C> {
             .key(keys.counts())
             .key(keys.outbox())
             .key(keys.holds(seat.zone.zone_id))
+            .key(keys.verified())
             .arg(seat.offset)
             .arg(remaining_field(seat.zone.zone_id))
             .arg(seat.zone.capacity())
@@ -66,6 +70,7 @@ impl<C: ConnectionLike + Clone + Send + Sync> SeatLock<C> {
         Ok(match sold {
             1 => Outcome::Sold,
             2 => Outcome::Held,
+            -1 => Outcome::NotVerified,
             _ => Outcome::Taken,
         })
     }

@@ -192,12 +192,24 @@ impl Relay {
     /// Publishes `batch` until confirmed, produces it to the replay topic if there is one,
     /// then acknowledges it; each step retried with backoff. Gives up only when the shutdown
     /// grace period is over: the entries stay pending and the next run delivers them again.
+    /// Before every attempt, entries of events whose seat state is not verified are held back
+    /// ([`Outbox::verified_only`], `crate::recovery`).
     async fn deliver(&mut self, batch: &[Entry], stop: &mut Stop) {
-        let messages = batch::messages(batch);
         let mut retry = backoff(BACKOFF_MIN, self.settings.backoff_max);
-        loop {
-            match self.publisher.publish(&messages).await {
-                Ok(()) => break,
+        let (entries, messages) = loop {
+            let attempt = match self.outbox.verified_only(batch).await {
+                Ok(entries) if entries.is_empty() => return,
+                Ok(entries) => {
+                    let messages = batch::messages(&entries);
+                    match self.publisher.publish(&messages).await {
+                        Ok(()) => Ok((entries, messages)),
+                        Err(e) => Err(e.to_string()),
+                    }
+                }
+                Err(e) => Err(format!("checking the events' seat state: {e}")),
+            };
+            match attempt {
+                Ok(published) => break published,
                 Err(e) => {
                     tracing::warn!(error = %e, entries = batch.len(), "publish failed; retrying");
                     if stop.expired() {
@@ -207,24 +219,27 @@ impl Relay {
                     stop.sleep(retry.next().unwrap_or(self.settings.backoff_max)).await;
                 }
             }
-        }
+        };
         if let Some(topic) = &mut self.topic {
             while let Err(e) = topic.produce(&messages).await {
                 tracing::warn!(
                     error = format!("{e:#}"),
-                    entries = batch.len(),
+                    entries = entries.len(),
                     "producing to the replay topic failed; retrying"
                 );
                 if stop.expired() {
                     // Published to RabbitMQ, not to the topic: published once more next run.
-                    tracing::warn!(entries = batch.len(), "shutdown grace over: entries stay in the outbox");
+                    tracing::warn!(
+                        entries = entries.len(),
+                        "shutdown grace over: entries stay in the outbox"
+                    );
                     return;
                 }
                 stop.sleep(retry.next().unwrap_or(self.settings.backoff_max)).await;
             }
         }
-        while let Err(e) = self.outbox.ack(batch).await {
-            tracing::warn!(error = %e, entries = batch.len(), "acknowledging published entries failed; retrying");
+        while let Err(e) = self.outbox.ack(&entries).await {
+            tracing::warn!(error = %e, entries = entries.len(), "acknowledging published entries failed; retrying");
             if stop.expired() {
                 // Published but not acknowledged: they will be published once more.
                 return;
@@ -232,7 +247,7 @@ impl Relay {
             stop.sleep(retry.next().unwrap_or(self.settings.backoff_max)).await;
         }
         tracing::debug!(
-            entries = batch.len(),
+            entries = entries.len(),
             messages = messages.len(),
             "relayed ticket events"
         );

@@ -48,6 +48,8 @@ pub struct Outbox {
     streams: Vec<String>,
     events: Vec<String>,
     consumer: String,
+    /// The key prefix, for the events' verification marks.
+    prefix: String,
 }
 
 impl Outbox {
@@ -74,6 +76,7 @@ impl Outbox {
             streams,
             events: event_ids,
             consumer,
+            prefix: settings.key_prefix.clone(),
         })
     }
 
@@ -124,6 +127,34 @@ impl Outbox {
             claimed.extend(reply.claimed.into_iter().map(|id| (stream.clone(), id)));
         }
         self.entries(claimed).await
+    }
+
+    /// The entries of `entries` whose event's seat state is verified: the only ones the relay
+    /// may publish. An event's mark is lost or stale when Redis restarted or lost data; its
+    /// entries read before then may hold sales whose seats are being sold again, so they are
+    /// left pending (taken up again after `RELAY_CLAIM_IDLE_MS` if Redis still has them).
+    pub async fn verified_only(&mut self, entries: &[Entry]) -> RedisResult<Vec<Entry>> {
+        let mut events: Vec<&str> = entries.iter().map(|e| e.event_id.as_str()).collect();
+        events.sort_unstable();
+        events.dedup();
+        let verified = infra::redis::verified(&mut self.conn, &self.prefix, &events).await?;
+        let unverified: Vec<&str> = events
+            .iter()
+            .zip(verified)
+            .filter(|(_, ok)| !ok)
+            .map(|(event, _)| *event)
+            .collect();
+        if !unverified.is_empty() {
+            tracing::warn!(
+                events = ?unverified,
+                "outbox entries of events whose seat state is not verified are held back"
+            );
+        }
+        Ok(entries
+            .iter()
+            .filter(|e| !unverified.contains(&e.event_id.as_str()))
+            .cloned()
+            .collect())
     }
 
     /// Acknowledges and deletes published entries, atomically per stream.

@@ -15,4 +15,5 @@ mod idempotency;
 mod pages;
 mod purchase;
 mod query;
+mod recovery;
 mod relay;

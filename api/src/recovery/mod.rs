@@ -1,0 +1,280 @@
+//! Rebuilding an event's seat state from the stores when Redis came back empty or behind (a
+//! new node, a lost disk, a `FLUSHALL`, a restart from an AOF up to a second old).
+//!
+//! Redis decides sales and the stores follow, so a Redis that lost sales would sell their
+//! seats again. Every script that sells or holds first compares the event's verification
+//! mark with `LASTSAVE` (`infra::redis`) and refuses when they differ: the api answers 503
+//! for that event and rebuilds its seat state here, once per event at a time across every
+//! api instance (the `rebuilding` key):
+//!
+//! 1. it waits until the SQL consumer's queue has nothing ready and the event's tickets in
+//!    MySQL have stopped changing for [`QUIET`], so that tickets the relay published before
+//!    the loss have landed in the read model;
+//! 2. it reads every seat of the event that MySQL holds;
+//! 3. one script (`rebuild.lua`) ORs them into the zones' sold bitmaps, never clearing a bit,
+//!    sets the counters from the bitmaps, and marks the event verified.
+//!
+//! It runs for every event of the catalog at start, and for an event whenever a script
+//! refuses to sell it. Holds Redis lost are gone: their checkouts answer 410 and the charge
+//! is refunded.
+//!
+//! What no rebuild can bring back: sales whose outbox entries were lost with Redis before the
+//! relay published them (with `appendfsync everysec`, at most about the last second). Their
+//! tickets reach no store, so their seats can be sold again without a seat ever holding two
+//! tickets; the relay makes sure of the last part by never publishing entries of an event
+//! whose mark is not verified (`relay::outbox`). The broker down at the same moment as Redis
+//! loses data is the one case the quiet wait cannot see: tickets waiting in an unreachable
+//! queue are not known yet.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use anyhow::Context;
+use domain::catalog::row;
+use domain::Venue;
+use infra::redis::{remaining_field, EventKeys};
+use mysql_async::prelude::Queryable;
+use redis::{AsyncCommands, Script};
+use tokio::time::Instant;
+
+use crate::state::AppState;
+
+/// How long the event's tickets in MySQL must not change before its seats are read.
+pub const QUIET: Duration = Duration::from_millis(500);
+/// How long a rebuild waits for the stores to become quiet before it gives up (and is tried
+/// again at the next refused sale).
+const QUIET_MAX: Duration = Duration::from_secs(60);
+/// How long one instance may hold an event's rebuild before another may take it over.
+const LOCK_TTL: Duration = Duration::from_secs(120);
+
+/// Which events this api instance is rebuilding now.
+#[derive(Debug, Default)]
+pub struct Rebuilds(std::sync::Mutex<HashSet<String>>);
+
+impl Rebuilds {
+    /// Claims `event_id` for this instance; false when it is being rebuilt already.
+    fn start(&self, event_id: &str) -> bool {
+        self.0.lock().is_ok_and(|mut set| set.insert(event_id.to_owned()))
+    }
+
+    fn finish(&self, event_id: &str) {
+        if let Ok(mut set) = self.0.lock() {
+            set.remove(event_id);
+        }
+    }
+}
+
+/// Verifies the seat state of every event of the catalog, rebuilding what needs it: at
+/// start, before the first sale. Each event's failure is logged; its sales refuse (503) and
+/// retry the rebuild until it succeeds.
+pub async fn verify_all(state: &AppState) {
+    let events: Vec<String> = state.catalog().events().map(|e| e.event_id.clone()).collect();
+    let verified = match verified(state, &events).await {
+        Ok(verified) => verified,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read the seat state's marks; events are verified on their first sale");
+            return;
+        }
+    };
+    let pending: Vec<&String> = events
+        .iter()
+        .zip(verified)
+        .filter(|(_, ok)| !ok)
+        .map(|(e, _)| e)
+        .collect();
+    if pending.is_empty() {
+        return;
+    }
+    tracing::warn!(
+        events = pending.len(),
+        "seat state not verified: rebuilding it from the stores"
+    );
+    futures_util::future::join_all(pending.into_iter().map(|event| run(state, event))).await;
+}
+
+/// Starts rebuilding `event_id` in the background, unless this instance is at it already:
+/// after a script refused to sell it.
+pub fn trigger(state: &AppState, event_id: &str) {
+    let state = state.clone();
+    let event_id = event_id.to_owned();
+    tokio::spawn(async move { run(&state, &event_id).await });
+}
+
+/// Rebuilds `event_id` once (if no other rebuild of it runs in this instance), logging the
+/// outcome.
+async fn run(state: &AppState, event_id: &str) {
+    if !state.rebuilds().start(event_id) {
+        return;
+    }
+    match rebuild(state, event_id).await {
+        Ok(Some(sold)) => tracing::warn!(event_id, sold, "seat state rebuilt from the stores and verified"),
+        Ok(None) => {}
+        Err(e) => tracing::warn!(
+            event_id,
+            error = format!("{e:#}"),
+            "rebuilding the seat state failed; sales of the event wait"
+        ),
+    }
+    state.rebuilds().finish(event_id);
+}
+
+/// Whether each event's seat state is verified.
+async fn verified(state: &AppState, events: &[String]) -> redis::RedisResult<Vec<bool>> {
+    let events: Vec<&str> = events.iter().map(String::as_str).collect();
+    infra::redis::verified(&mut state.redis(), state.key_prefix(), &events).await
+}
+
+/// Rebuilds the seat state of `event_id` from MySQL and marks it verified; `None` when there
+/// was nothing to do (verified meanwhile, or another instance is at it).
+async fn rebuild(state: &AppState, event_id: &str) -> anyhow::Result<Option<i64>> {
+    let (event, venue) =
+        crate::query::params::event_and_venue(state, None, event_id).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let keys = EventKeys::new(state.key_prefix(), &event.event_id);
+    let mut redis = state.redis();
+    let locked: bool = redis::cmd("SET")
+        .arg(keys.rebuilding())
+        .arg(std::process::id())
+        .arg("NX")
+        .arg("PX")
+        .arg(LOCK_TTL.as_millis() as u64)
+        .query_async::<Option<String>>(&mut redis)
+        .await?
+        .is_some();
+    if !locked {
+        return Ok(None);
+    }
+    let result = async {
+        if verified(state, std::slice::from_ref(&event.event_id)).await?.first() == Some(&true) {
+            return Ok(None);
+        }
+        wait_quiet(state, &event.event_id).await?;
+        let seats = stored_seats(state, &event.event_id).await?;
+        let bitmaps = bitmaps(venue, &seats);
+        let rebuild = Script::new(include_str!("rebuild.lua"));
+        let mut script = rebuild.prepare_invoke();
+        script.key(keys.counts()).key(keys.verified()).key(keys.scratch());
+        for zone in &venue.zones {
+            script.key(keys.seats(zone.zone_id));
+        }
+        script.arg(venue.zones.len());
+        for (zone, bitmap) in venue.zones.iter().zip(&bitmaps) {
+            script
+                .arg(remaining_field(zone.zone_id))
+                .arg(zone.capacity())
+                .arg(bitmap.as_slice());
+        }
+        let sold: i64 = script.invoke_async(&mut redis).await?;
+        anyhow::Ok(Some(sold))
+    }
+    .await;
+    let _: redis::RedisResult<()> = redis.del(keys.rebuilding()).await;
+    result
+}
+
+/// Waits until the SQL consumer's queue has nothing ready (when the broker answers) and the
+/// event's tickets in MySQL have not changed for [`QUIET`].
+async fn wait_quiet(state: &AppState, event_id: &str) -> anyhow::Result<()> {
+    let queue = infra::amqp::queue_name(state.amqp(), infra::amqp::MYSQL_QUEUE);
+    let deadline = Instant::now() + QUIET_MAX;
+    let mut last = None;
+    loop {
+        let ready = match infra::amqp::depths(state.amqp(), std::slice::from_ref(&queue)).await {
+            Ok(depths) => depths.first().map_or(0, |d| d.messages),
+            // No queue yet, or no broker: nothing can be delivered to MySQL from it now.
+            Err(e) => {
+                tracing::debug!(error = format!("{e:#}"), "queue depth unknown during a rebuild");
+                0
+            }
+        };
+        let count: Option<u64> = state
+            .mysql()
+            .get_conn()
+            .await?
+            .exec_first("SELECT COUNT(*) FROM ticket WHERE event_id = ?", (event_id,))
+            .await?;
+        if ready == 0 && last == Some(count) {
+            return Ok(());
+        }
+        last = Some(count);
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "tickets kept arriving for {QUIET_MAX:?}; the rebuild is tried again at the next sale"
+        );
+        tokio::time::sleep(QUIET).await;
+    }
+}
+
+/// Every seat of `event_id` that MySQL holds a ticket for: (zone, row label, column).
+async fn stored_seats(state: &AppState, event_id: &str) -> anyhow::Result<Vec<(u32, String, u32)>> {
+    state
+        .mysql()
+        .get_conn()
+        .await?
+        .exec(
+            "SELECT zone_id, row_label, col_label FROM ticket WHERE event_id = ?",
+            (event_id,),
+        )
+        .await
+        .context("Failed to read the event's seats from MySQL")
+}
+
+/// For each zone of `venue`, in order, a sold bitmap (Redis's bit order: the most significant
+/// bit of byte 0 first) of `seats`; empty for a zone without any. Seats outside the venue
+/// are left out.
+pub fn bitmaps(venue: &Venue, seats: &[(u32, String, u32)]) -> Vec<Vec<u8>> {
+    venue
+        .zones
+        .iter()
+        .map(|zone| {
+            let mut bitmap = Vec::new();
+            for (zone_id, row_label, column) in seats {
+                let offset = (*zone_id == zone.zone_id)
+                    .then(|| row::parse_label(row_label))
+                    .flatten()
+                    .and_then(|r| zone.seat_offset(r, *column));
+                if let Some(offset) = offset {
+                    let byte = (offset / 8) as usize;
+                    if bitmap.len() <= byte {
+                        bitmap.resize(byte + 1, 0);
+                    }
+                    bitmap[byte] |= 0x80 >> (offset % 8);
+                }
+            }
+            bitmap
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use domain::{Price, Zone};
+
+    use super::*;
+
+    #[test]
+    fn stored_seats_become_each_zones_bitmap_in_redis_bit_order() {
+        let zone = |zone_id, row_count, col_count| Zone {
+            zone_id,
+            ticket_price: Price::default(),
+            row_count,
+            col_count,
+        };
+        let venue = Venue {
+            venue_id: "V".into(),
+            name: "V".into(),
+            zones: vec![zone(1, 2, 5), zone(2, 1, 3)],
+        };
+        let seats = vec![
+            (1, "A".to_owned(), 1), // offset 0
+            (1, "B".to_owned(), 2), // offset 6
+            (1, "A".to_owned(), 5), // offset 4
+            (2, "A".to_owned(), 3), // offset 2 of zone 2
+            (1, "C".to_owned(), 1), // no row C: left out
+            (3, "A".to_owned(), 1), // no zone 3
+        ];
+        let maps = bitmaps(&venue, &seats);
+        assert_eq!(maps[0], [0b1000_1010]);
+        assert_eq!(maps[1], [0b0010_0000]);
+        assert!(bitmaps(&venue, &[])[0].is_empty());
+    }
+}
