@@ -2,7 +2,8 @@
 # The test command: makes sure the local services run (installing them where missing), runs
 # the front end's unit tests and builds the pages (the api embeds them), then checks
 # formatting, runs clippy with warnings as errors, runs every Rust test (unit, integration,
-# and the loadtest's invariant check at a small scale), runs the JMeter plan for a few
+# and the loadtest's invariant check at a small scale), runs the fault matrix (its own
+# servers and programs killed with -9 during a sale), runs the JMeter plan for a few
 # seconds against a local api, runs the browser tests in headless Chromium, and checks the
 # deployment files offline (terraform fmt, checkov, compose config; docker build where an
 # engine runs). Exits non-zero on the first failure. Extra arguments go to `cargo test`, e.g. `scripts/test.sh -p api` or
@@ -40,6 +41,9 @@ step "cargo clippy" cargo clippy --workspace --all-targets -- -D warnings
 step "cargo test" cargo test "${test_args[@]}" "$@"
 # The whole-suite checks only when no narrower selection was asked for.
 if (($# == 0)); then
+  # Its own servers, killed with -9 one tier at a time (loadtest/tests/faults): minutes.
+  step "fault matrix (kill -9 of every tier)" \
+    cargo test -p loadtest --test faults -- --ignored --nocapture --test-threads=1
   step "jmeter plan" "$ROOT/scripts/check-jmeter.sh"
   step "web: browser tests" "$ROOT/scripts/check-web.sh"
   step "deployment (offline)" "$ROOT/scripts/check-deploy.sh"

@@ -4,7 +4,8 @@
 //! Handlers return it; filters reject with it; the root rejection handler turns warp's own
 //! rejections (no route, wrong method, ...) into it. So no client fault is ever answered
 //! with a 5xx or a plain-text body, and only two answers are: a dependency that does not
-//! answer (503, `Retry-After`, logged at WARN) and a fault of ours (500, logged at ERROR).
+//! answer (503, `Retry-After`, logged at WARN; `outcome_unknown` when it went away while a
+//! sale ran) and a fault of ours (500, logged at ERROR).
 
 use std::convert::Infallible;
 
@@ -115,6 +116,18 @@ pub enum ApiError {
         #[source]
         source: anyhow::Error,
     },
+    /// Redis went away after a sale's script was sent to it: the seat may have been sold to
+    /// this request or not (503, `Retry-After`, the ticket the sale would have made).
+    #[error(
+        "the seat store stopped answering while this sale ran, so it may have gone through: if it did, ticket {ticket_id} is yours (GET /api/v1/tickets/{ticket_id} shows it once the seat store is back); a retry is answered 409 if the seat was sold"
+    )]
+    OutcomeUnknown {
+        /// The ticket the sale would have made.
+        ticket_id: uuid::Uuid,
+        /// The Redis error, for the log.
+        #[source]
+        source: redis::RedisError,
+    },
     /// A fault of ours: a bug, or a store holding what it never should (500).
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
@@ -163,6 +176,23 @@ impl ApiError {
         }
     }
 
+    /// A Redis failure of the script selling `ticket_id`: as [`redis`](Self::redis), except
+    /// that a connection lost while the script was on its way or running (reset, closed
+    /// before the answer, no answer in time) is [`Self::OutcomeUnknown`]. A refused
+    /// connection or a broken pipe (a connection already known dead) sent nothing.
+    pub fn redis_selling(e: redis::RedisError, ticket_id: uuid::Uuid, doing: &'static str) -> Self {
+        use std::io::ErrorKind::{ConnectionAborted, ConnectionReset, UnexpectedEof};
+        let io_kind = std::error::Error::source(&e)
+            .and_then(|source| source.downcast_ref::<std::io::Error>())
+            .map(std::io::Error::kind);
+        let maybe_sent = e.is_timeout() || matches!(io_kind, Some(ConnectionReset | ConnectionAborted | UnexpectedEof));
+        if maybe_sent {
+            Self::OutcomeUnknown { ticket_id, source: e }
+        } else {
+            Self::redis(e, doing)
+        }
+    }
+
     /// 503 while the seat state of `event_id` is rebuilt from the stores after Redis lost
     /// it ([`crate::recovery`]); nothing was sold or held.
     pub fn seat_state_rebuilding(event_id: &str) -> Self {
@@ -208,7 +238,7 @@ impl ApiError {
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable { .. } | Self::OutcomeUnknown { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -230,6 +260,7 @@ impl ApiError {
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::Unavailable { code, .. } => code,
+            Self::OutcomeUnknown { .. } => "outcome_unknown",
             Self::Unexpected(_) => "internal",
         }
     }
@@ -259,14 +290,23 @@ impl ApiError {
                 );
                 self.to_string()
             }
+            Self::OutcomeUnknown { ticket_id, source } => {
+                tracing::warn!(%ticket_id, error = %source, "the seat store went away during a sale: outcome unknown");
+                self.to_string()
+            }
             Self::Unexpected(source) => {
                 tracing::error!(error = format!("{source:#}"), "request failed");
                 "internal error".to_owned()
             }
             other => other.to_string(),
         };
+        let ticket;
         let details = match self {
             Self::Conflict { details, .. } => details.as_ref(),
+            Self::OutcomeUnknown { ticket_id, .. } => {
+                ticket = serde_json::Map::from_iter([("ticketId".to_owned(), ticket_id.to_string().into())]);
+                Some(&ticket)
+            }
             _ => None,
         };
         let body = ErrorBody {
@@ -277,7 +317,7 @@ impl ApiError {
         };
         let answer = Answer::json(self.status(), &body);
         match self {
-            Self::Unavailable { .. } => answer.with(header::RETRY_AFTER, "1"),
+            Self::Unavailable { .. } | Self::OutcomeUnknown { .. } => answer.with(header::RETRY_AFTER, "1"),
             Self::TooManyRequests { retry_after, .. } => {
                 // Whole seconds, rounded up: a client that waits that long gets through.
                 let seconds = retry_after.as_millis().div_ceil(1000).max(1);

@@ -122,6 +122,7 @@ impl Application {
             .run();
         let mut server = std::pin::pin!(server);
         let sweeper = tokio::spawn(crate::payment::sweep::run(self.state.clone(), server_stop.subscribe()));
+        let watch = tokio::spawn(crate::recovery::watch(self.state.clone(), server_stop.subscribe()));
         tracing::info!(address = %self.local_addr, "api listening");
         tokio::select! {
             () = &mut server => {}
@@ -135,6 +136,7 @@ impl Application {
         }
         let _ = server_stop.send(true);
         sweeper.await.ok();
+        watch.await.ok();
         let _ = self.relay_stop.send(true);
         if let Some(relay) = self.relay {
             relay.join().await?;

