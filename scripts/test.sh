@@ -4,7 +4,8 @@
 # formatting, runs clippy with warnings as errors, runs every Rust test (unit, integration,
 # and the loadtest's invariant check at a small scale), runs the fault matrix (its own
 # servers and programs killed with -9 during a sale), runs the JMeter plan for a few
-# seconds against a local api, runs the browser tests in headless Chromium, and checks the
+# seconds against a local api, runs the browser tests in headless Chromium, runs Schemathesis
+# against the api's own OpenAPI document (no 5xx, every answer as documented), and checks the
 # deployment files offline (terraform fmt, checkov, compose config; docker build where an
 # engine runs). Exits non-zero on the first failure. Extra arguments go to `cargo test`, e.g. `scripts/test.sh -p api` or
 # `scripts/test.sh -- --nocapture`.
@@ -46,6 +47,7 @@ if (($# == 0)); then
     cargo test -p loadtest --test faults -- --ignored --nocapture --test-threads=1
   step "jmeter plan" "$ROOT/scripts/check-jmeter.sh"
   step "web: browser tests" "$ROOT/scripts/check-web.sh"
+  step "schema (schemathesis)" "$ROOT/scripts/check-schema.sh"
   step "deployment (offline)" "$ROOT/scripts/check-deploy.sh"
 fi
 printf '\n===== all checks passed =====\n'

@@ -351,16 +351,98 @@ pub async fn handle_rejection(rejection: Rejection) -> Result<Response, Infallib
         ApiError::PayloadTooLarge
     } else if rejection.find::<LengthRequired>().is_some() {
         ApiError::LengthRequired
-    } else if rejection.find::<MethodNotAllowed>().is_some() {
-        ApiError::MethodNotAllowed
-    } else if rejection.find::<warp::reject::InvalidHeader>().is_some() {
-        bad_request("invalid_header", "a request header is malformed")
+    } else if let Some(invalid) = rejection.find::<warp::reject::InvalidHeader>() {
+        // Before the 405: a route read the header, so it took the path and the method; the
+        // 405 is another route's of the same path.
+        let name = header_name(invalid.name());
+        ApiError::BadRequest {
+            code: "invalid_header",
+            message: format!("the `{name}` header is malformed: it must be visible ASCII"),
+            field: Some(name),
+        }
     } else if rejection.find::<warp::reject::InvalidQuery>().is_some() {
         bad_request("invalid_query", "the query string is malformed")
+    } else if rejection.find::<MethodNotAllowed>().is_some() {
+        ApiError::MethodNotAllowed
     } else {
         ApiError::Unexpected(anyhow::anyhow!("unhandled rejection: {rejection:?}"))
     };
     Ok(error.response())
+}
+
+/// A header name as HTTP writes it (`Idempotency-Key`); warp gives it in lower case.
+fn header_name(name: &str) -> String {
+    name.split('-')
+        .map(|word| {
+            let mut chars = word.chars();
+            chars
+                .next()
+                .map(|first| first.to_ascii_uppercase().to_string() + chars.as_str())
+                .unwrap_or_default()
+        })
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// The answer to a method that a routed path does not take: `405` with the `Allow` header
+/// RFC 9110 requires, listing the methods of every route in `routes` (`(method, OpenAPI
+/// path template)`) whose template matches the path. Meant to be tried after every route,
+/// so it sees only requests no route answered; it rejects, as not found, a path no route has
+/// and a method the path does take (another route refused that request, and its answer
+/// stands).
+pub fn method_not_allowed(
+    routes: &'static [(&'static str, &'static str)],
+) -> impl warp::Filter<Extract = (Response,), Error = Rejection> + Clone {
+    use warp::Filter;
+    warp::method().and(warp::path::full()).and_then(
+        move |method: warp::http::Method, path: warp::path::FullPath| async move {
+            not_allowed(routes, method.as_str(), path.as_str()).ok_or_else(warp::reject::not_found)
+        },
+    )
+}
+
+/// The `405` of [`method_not_allowed`], or `None` where another answer stands.
+fn not_allowed(routes: &[(&'static str, &str)], method: &str, path: &str) -> Option<Response> {
+    let allowed = allowed_methods(routes, path);
+    if allowed.is_empty() || allowed.contains(&method) {
+        return None;
+    }
+    Some(
+        ApiError::MethodNotAllowed
+            .answer()
+            .with(header::ALLOW, allowed.join(", "))
+            .response(),
+    )
+}
+
+/// The methods of the routes whose template (`/api/v1/holds/{holdId}`) matches `path`, each
+/// once, in table order.
+fn allowed_methods(routes: &[(&'static str, &str)], path: &str) -> Vec<&'static str> {
+    let mut methods: Vec<&'static str> = Vec::new();
+    for (method, template) in routes {
+        if template_matches(template, path) && !methods.contains(method) {
+            methods.push(method);
+        }
+    }
+    methods
+}
+
+/// Whether `path` has the segments of `template`, a `{name}` standing for any one non-empty
+/// segment.
+fn template_matches(template: &str, path: &str) -> bool {
+    let (mut expected, mut actual) = (template.split('/'), path.split('/'));
+    loop {
+        match (expected.next(), actual.next()) {
+            (None, None) => return true,
+            (Some(want), Some(got)) if want.starts_with('{') && want.ends_with('}') => {
+                if got.is_empty() {
+                    return false;
+                }
+            }
+            (Some(want), Some(got)) if want == got => {}
+            _ => return false,
+        }
+    }
 }
 
 /// A 400 with no field at fault.
@@ -448,6 +530,43 @@ mod tests {
             assert_eq!((error.status().as_u16(), error.code()), (status, code), "{error:?}");
         }
         assert_eq!(ApiError::bad_cursor().field(), Some("cursor"));
+    }
+
+    #[test]
+    fn header_names_are_written_as_http_writes_them() {
+        assert_eq!(header_name("idempotency-key"), "Idempotency-Key");
+        assert_eq!(header_name("authorization"), "Authorization");
+    }
+
+    const ROUTES: &[(&str, &str)] = &[
+        ("POST", "/api/v1/tickets"),
+        ("GET", "/api/v1/tickets"),
+        ("GET", "/api/v1/tickets/{ticketId}"),
+        ("GET", "/api/v1/tickets/count/{eventId}"),
+        ("GET", "/api/v1/holds/{holdId}"),
+        ("DELETE", "/api/v1/holds/{holdId}"),
+    ];
+
+    #[test]
+    fn the_allowed_methods_are_those_of_every_template_the_path_matches() {
+        assert_eq!(allowed_methods(ROUTES, "/api/v1/tickets"), ["POST", "GET"]);
+        assert_eq!(allowed_methods(ROUTES, "/api/v1/holds/Event1.x"), ["GET", "DELETE"]);
+        assert_eq!(allowed_methods(ROUTES, "/api/v1/tickets/count/Event1"), ["GET"]);
+        assert!(allowed_methods(ROUTES, "/api/v1/tickets/count/Event1/x").is_empty());
+        assert!(allowed_methods(ROUTES, "/api/v1/holds/").is_empty());
+        assert!(allowed_methods(ROUTES, "/api/v1/nothing").is_empty());
+    }
+
+    #[test]
+    fn a_method_a_routed_path_does_not_take_is_a_405_naming_those_it_takes() {
+        let response = not_allowed(ROUTES, "TRACE", "/api/v1/holds/Event1.x").unwrap();
+        assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(response.headers()[header::ALLOW], "GET, DELETE");
+        assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
+
+        // A method the path takes, or a path no route has: another answer stands.
+        assert!(not_allowed(ROUTES, "GET", "/api/v1/tickets").is_none());
+        assert!(not_allowed(ROUTES, "TRACE", "/api/v1/nothing").is_none());
     }
 
     #[test]

@@ -57,5 +57,8 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = I
         .or(admin::routes(state))
         .or(openapi)
         .or(pages::routes())
+        // Last: a path some route takes, with a method none of them takes, is a 405 with
+        // `Allow`.
+        .or(crate::error::method_not_allowed(ROUTES))
         .recover(handle_rejection)
 }

@@ -215,6 +215,7 @@ async fn unknown_routes_and_methods_get_json_errors() {
         .await
         .unwrap();
     assert_eq!(response.status().as_u16(), 405);
+    assert_eq!(response.headers()["allow"], "POST, GET");
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["code"], "method_not_allowed");
     app.stop().await;
@@ -275,5 +276,33 @@ async fn a_client_that_writes_a_whole_oversized_body_before_reading_gets_the_413
 
     let (status, _) = app.purchase(&seat("Venue1", "Event1", 1, "A", 2)).await;
     assert_eq!(status, 201, "the server still serves");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_header_that_is_not_visible_ascii_is_a_400_naming_the_header() {
+    use reqwest::header::HeaderValue;
+    let env = TestEnv::new();
+    let app = TestApp::spawn(&env, &[]).await;
+    // Bytes HTTP allows in a header (obs-text) but no string the api can read.
+    let unreadable = HeaderValue::from_bytes(b"k\xe9y").unwrap();
+    for name in ["Idempotency-Key", "Authorization"] {
+        let response = app
+            .client
+            .post(format!("{}/api/v1/tickets", app.address))
+            .header(name, unreadable.clone())
+            .json(&seat("Venue1", "Event1", 1, "A", 3))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(
+            (status, body["code"].as_str(), body["field"].as_str()),
+            (400, Some("invalid_header"), Some(name)),
+            "{body}"
+        );
+        assert!(body["message"].as_str().unwrap().contains(name), "{body}");
+    }
     app.stop().await;
 }
