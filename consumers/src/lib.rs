@@ -1,9 +1,10 @@
 //! The queue consumers: the SQL consumer keeps the MySQL read model, the NoSQL consumer the
 //! DynamoDB write model. Both share the consume loop ([`runner`]) and the [`store::Store`]
 //! contract; events are decoded by `infra::contract`; each store lives in its folder. The
-//! operations on what they keep (`redrive`, from `infra::amqp`; [`replay`], [`reset`]) are subcommands of the
-//! same binary.
+//! operations on what they keep (`redrive`, from `infra::amqp`; [`audit`], [`replay`],
+//! [`reset`]) are subcommands of the same binary.
 
+pub mod audit;
 pub mod config;
 pub mod dynamodb;
 pub mod mysql;

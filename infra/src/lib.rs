@@ -7,6 +7,7 @@
 //! | [`contract`] | the ticket event: body, version, AMQP properties, outbox fields, Kafka key |
 //! | [`config`] | every environment variable, read and validated once |
 //! | [`redis`] | key scheme of the seat state and the outbox; the connection |
+//! | [`seat_state`] | an event's sold bitmaps and counters as a whole: read, rebuilt |
 //! | [`amqp`] | RabbitMQ: connection, topology, publishing |
 //! | [`mysql`] | pool, migrations (`infra/sql/`), catalog tables, ticket rows |
 //! | `dynamodb` | client and tables of the write model (feature `dynamodb`: the api does not link it) |
@@ -24,6 +25,7 @@ pub mod mysql;
 pub mod probe;
 pub mod redis;
 pub mod retry;
+pub mod seat_state;
 pub mod seed;
 pub mod shutdown;
 pub mod telemetry;

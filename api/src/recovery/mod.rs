@@ -11,8 +11,8 @@
 //!    MySQL have stopped changing for [`QUIET`], so that tickets the relay published before
 //!    the loss have landed in the read model;
 //! 2. it reads every seat of the event that MySQL holds;
-//! 3. one script (`rebuild.lua`) ORs them into the zones' sold bitmaps, never clearing a bit,
-//!    sets the counters from the bitmaps, and marks the event verified.
+//! 3. one script (`infra::seat_state::rebuild`) ORs them into the zones' sold bitmaps,
+//!    never clearing a bit, sets the counters from the bitmaps, and marks the event verified.
 //!
 //! It runs for every event of the catalog at start, for an event whenever a script refuses
 //! to sell it, and for any event found unverified by the api's once-a-second watch (Redis
@@ -31,11 +31,9 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use anyhow::Context;
-use domain::catalog::row;
-use domain::Venue;
-use infra::redis::{remaining_field, EventKeys};
+use infra::redis::EventKeys;
 use mysql_async::prelude::Queryable;
-use redis::{AsyncCommands, Script};
+use redis::AsyncCommands;
 use tokio::time::Instant;
 
 use crate::state::AppState;
@@ -178,21 +176,7 @@ async fn rebuild(state: &AppState, event_id: &str) -> anyhow::Result<Option<i64>
         }
         wait_quiet(state, &event.event_id).await?;
         let seats = stored_seats(state, &event.event_id).await?;
-        let bitmaps = bitmaps(venue, &seats);
-        let rebuild = Script::new(include_str!("rebuild.lua"));
-        let mut script = rebuild.prepare_invoke();
-        script.key(keys.counts()).key(keys.verified()).key(keys.scratch());
-        for zone in &venue.zones {
-            script.key(keys.seats(zone.zone_id));
-        }
-        script.arg(venue.zones.len());
-        for (zone, bitmap) in venue.zones.iter().zip(&bitmaps) {
-            script
-                .arg(remaining_field(zone.zone_id))
-                .arg(zone.capacity())
-                .arg(bitmap.as_slice());
-        }
-        let sold: i64 = script.invoke_async(&mut redis).await?;
+        let sold = infra::seat_state::rebuild(&mut redis, &keys, venue, &seats).await?;
         anyhow::Ok(Some(sold))
     }
     .await;
@@ -245,65 +229,4 @@ async fn stored_seats(state: &AppState, event_id: &str) -> anyhow::Result<Vec<(u
         )
         .await
         .context("Failed to read the event's seats from MySQL")
-}
-
-/// For each zone of `venue`, in order, a sold bitmap (Redis's bit order: the most significant
-/// bit of byte 0 first) of `seats`; empty for a zone without any. Seats outside the venue
-/// are left out.
-pub fn bitmaps(venue: &Venue, seats: &[(u32, String, u32)]) -> Vec<Vec<u8>> {
-    venue
-        .zones
-        .iter()
-        .map(|zone| {
-            let mut bitmap = Vec::new();
-            for (zone_id, row_label, column) in seats {
-                let offset = (*zone_id == zone.zone_id)
-                    .then(|| row::parse_label(row_label))
-                    .flatten()
-                    .and_then(|r| zone.seat_offset(r, *column));
-                if let Some(offset) = offset {
-                    let byte = (offset / 8) as usize;
-                    if bitmap.len() <= byte {
-                        bitmap.resize(byte + 1, 0);
-                    }
-                    bitmap[byte] |= 0x80 >> (offset % 8);
-                }
-            }
-            bitmap
-        })
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use domain::{Price, Zone};
-
-    use super::*;
-
-    #[test]
-    fn stored_seats_become_each_zones_bitmap_in_redis_bit_order() {
-        let zone = |zone_id, row_count, col_count| Zone {
-            zone_id,
-            ticket_price: Price::default(),
-            row_count,
-            col_count,
-        };
-        let venue = Venue {
-            venue_id: "V".into(),
-            name: "V".into(),
-            zones: vec![zone(1, 2, 5), zone(2, 1, 3)],
-        };
-        let seats = vec![
-            (1, "A".to_owned(), 1), // offset 0
-            (1, "B".to_owned(), 2), // offset 6
-            (1, "A".to_owned(), 5), // offset 4
-            (2, "A".to_owned(), 3), // offset 2 of zone 2
-            (1, "C".to_owned(), 1), // no row C: left out
-            (3, "A".to_owned(), 1), // no zone 3
-        ];
-        let maps = bitmaps(&venue, &seats);
-        assert_eq!(maps[0], [0b1000_1010]);
-        assert_eq!(maps[1], [0b0010_0000]);
-        assert!(bitmaps(&venue, &[])[0].is_empty());
-    }
 }

@@ -2,4 +2,4 @@
 
 mod store;
 
-pub use store::{put_tickets, seat_key, ticket_item, DynamoDbStore};
+pub use store::{put_tickets, seat_key, ticket_from_item, ticket_item, DynamoDbStore};

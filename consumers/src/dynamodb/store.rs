@@ -243,6 +243,49 @@ pub fn ticket_item(ticket: &Ticket) -> HashMap<String, AttributeValue> {
     item
 }
 
+/// The ticket an item of the `tickets` table holds, the inverse of [`ticket_item`]. An error
+/// means the table holds what no consumer writes.
+pub fn ticket_from_item(item: &HashMap<String, AttributeValue>) -> anyhow::Result<Ticket> {
+    let text = |name: &str| -> anyhow::Result<&String> {
+        item.get(name)
+            .and_then(|v| v.as_s().ok())
+            .with_context(|| format!("item without the text {name}"))
+    };
+    let number = |name: &str| -> anyhow::Result<&String> {
+        item.get(name)
+            .and_then(|v| v.as_n().ok())
+            .with_context(|| format!("item without the number {name}"))
+    };
+    let uuid = |name: &str| -> anyhow::Result<Option<uuid::Uuid>> {
+        item.get(name)
+            .and_then(|v| v.as_s().ok())
+            .map(|id| uuid::Uuid::parse_str(id).with_context(|| format!("{name} {id:?}")))
+            .transpose()
+    };
+    let id = text("ticketId")?;
+    let created = text("createdOn")?;
+    Ok(Ticket {
+        ticket_id: uuid::Uuid::parse_str(id).with_context(|| format!("ticketId {id:?}"))?,
+        venue_id: text("venueId")?.clone(),
+        event_id: text("eventId")?.clone(),
+        zone_id: number("zoneId")?
+            .parse()
+            .with_context(|| format!("ticket {id}: zoneId"))?,
+        row: text("row")?.clone(),
+        column: number("column")?
+            .parse()
+            .with_context(|| format!("ticket {id}: column"))?,
+        price: number("price")?
+            .parse()
+            .with_context(|| format!("ticket {id}: price"))?,
+        created_on: chrono::DateTime::parse_from_rfc3339(created)
+            .with_context(|| format!("ticket {id}: createdOn {created:?}"))?
+            .with_timezone(&chrono::Utc),
+        buyer_id: uuid("buyerId")?,
+        order_id: uuid("orderId")?,
+    })
+}
+
 /// A put of `item` (which names its seat) that succeeds only if the seat is free or already
 /// the ticket's.
 fn claim_request(
@@ -287,5 +330,16 @@ mod tests {
             owned["buyerId"],
             AttributeValue::S("00000000-0000-0000-0000-000000000001".into())
         );
+    }
+
+    #[test]
+    fn an_item_reads_back_as_its_ticket() {
+        let ticket = Ticket::issue("Venue1", "Event1", 3, "B".into(), 7, Price::from_cents(1999));
+        assert_eq!(ticket_from_item(&ticket_item(&ticket)).unwrap(), ticket);
+        let owned = ticket.owned_by(uuid::Uuid::from_u128(1), uuid::Uuid::from_u128(2));
+        assert_eq!(ticket_from_item(&ticket_item(&owned)).unwrap(), owned);
+        let mut broken = ticket_item(&owned);
+        broken.remove("row");
+        assert!(ticket_from_item(&broken).is_err());
     }
 }

@@ -5,6 +5,7 @@
 // A failed step of a test harness should panic, with the error, right there.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod audit;
 mod broker_crash;
 mod failures;
 mod replay;
