@@ -320,7 +320,10 @@ ensure_rabbitmq() {
   rabbitmq-server -detached >"$RUN_DIR/rabbitmq.log" 2>&1 ||
     die "rabbitmq-server did not start; see $RUN_DIR/rabbitmq.log"
   touch "$RUN_DIR/rabbitmq.ours"
-  wait_until 120 rabbitmq_ready || die "RabbitMQ did not start; see /var/log/rabbitmq/ and $RUN_DIR/rabbitmq.log"
+  # A node that dies while booting (a name that does not resolve, say) logs nothing; its
+  # reason is in the crash dump.
+  wait_until 120 rabbitmq_ready ||
+    die "RabbitMQ did not start; see /var/log/rabbitmq/, $RUN_DIR/rabbitmq.log and the Slogan line of /var/lib/rabbitmq/erl_crash.dump"
   log "RabbitMQ: started on 127.0.0.1:5672 (guest/guest)"
 }
 
@@ -338,8 +341,12 @@ start_mariadb() {
       >"$RUN_DIR/mariadb-install.log" 2>&1 ||
       die "mariadb-install-db failed; see $RUN_DIR/mariadb-install.log"
   fi
+  # --pidfile: only the server of Debian's pid-file counts as running, not any mariadbd (the
+  # tests start servers of their own from the same binary). --user=mysql: Debian's own config
+  # names no user, and mariadbd refuses to run as root.
   start-stop-daemon --start --oknodo --background --output "$RUN_DIR/mariadb.log" \
-    --exec /usr/sbin/mariadbd || die "could not start mariadbd"
+    --pidfile /run/mysqld/mysqld.pid --exec /usr/sbin/mariadbd -- --user=mysql ||
+    die "could not start mariadbd"
   touch "$RUN_DIR/mariadb.ours"
   wait_for_port 127.0.0.1 3306 60 || die "MariaDB did not start; see $RUN_DIR/mariadb.log and /var/log/mysql/"
   log "MariaDB: started on 127.0.0.1:3306"
@@ -479,11 +486,40 @@ ensure_services() {
 WEB_DIR=$ROOT/web
 
 # Node.js 20.19 or newer with npm builds the pages (Vite 8). Debian's own nodejs where there
-# is none at all; an older one is named, not silently replaced.
+# is none at all. Where that one (Debian 12's is 18) or the machine's is older, a private
+# Node.js and npm, the versions the build machines run, go into .local/node from the npm
+# registry (packages node-linux-<arch> and npm, fetched with the older npm): the machine's
+# own node stays as it is, and sourcing this file puts .local/node first on the scripts' PATH.
+NODE_DIR=$ROOT/.local/node
+NODE_VERSION=20.20.2
+NPM_VERSION=11.19.1
+if [[ -x $NODE_DIR/node_modules/.bin/node ]]; then
+  PATH=$NODE_DIR/node_modules/.bin:$PATH
+fi
+
+node_recent() {
+  node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)' 2>/dev/null
+}
+
 ensure_node() {
   command -v npm >/dev/null || apt_install nodejs npm
-  node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)' ||
-    die "building the pages needs Node.js 20.19 or newer (found $(node --version)); install it, then run this again"
+  node_recent && return 0
+  local arch
+  case $(uname -m) in
+    x86_64) arch=x64 ;;
+    aarch64) arch=arm64 ;;
+    *) die "building the pages needs Node.js 20.19 or newer (found $(node --version)); install it, then run this again" ;;
+  esac
+  log "Node.js $(node --version) is older than 20.19: installing Node.js $NODE_VERSION and npm $NPM_VERSION from the npm registry into $NODE_DIR"
+  rm -rf "$NODE_DIR"
+  mkdir -p "$NODE_DIR"
+  npm install --prefix "$NODE_DIR" --no-audit --no-fund --save-exact \
+    "node-linux-$arch@$NODE_VERSION" "npm@$NPM_VERSION" >"$RUN_DIR/node-npm.log" 2>&1 ||
+    { tail -n 20 "$RUN_DIR/node-npm.log" >&2; die "npm install node-linux-$arch npm failed"; }
+  PATH=$NODE_DIR/node_modules/.bin:$PATH
+  hash -r
+  node_recent || die "Node.js in $NODE_DIR does not run (found $(node --version 2>&1))"
+  log "Node.js: $(node --version), npm $(npm --version) in $NODE_DIR"
 }
 
 # build_web [--test]: installs the front end's packages exactly as package-lock.json says
