@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole stack on this Docker host with Docker Compose (docker-compose.yml): builds the
-# api and consumers images, starts redis, rabbitmq, mysql, dynamodb-local, the api and the
-# consumers, waits until the api's /api/v1/ready answers 200, and prints the endpoints.
+# api and consumers images, starts redis, rabbitmq, mysql, dynamodb-local, the api, the
+# consumers, Prometheus and Grafana, waits until the api's /api/v1/ready answers 200, and prints
+# the endpoints.
 # scripts/compose-down.sh stops it. docs/deployment.md has the details.
 #
 # usage: scripts/compose-up.sh [-v|--verbose] [--replay] [--no-build] [--timeout SECONDS]
@@ -25,7 +26,7 @@ COMPOSE_STATE=$ROOT/.local/compose
 SECRETS_FILE=$COMPOSE_STATE/secrets.env
 COMPOSE_LOG=$COMPOSE_STATE/compose.log
 # Variables docker-compose.yml requires (`${VAR:?...}`).
-COMPOSE_SECRETS=(REDIS_PASSWORD RABBITMQ_PASSWORD MYSQL_PASSWORD MYSQL_ROOT_PASSWORD JWT_SECRET)
+COMPOSE_SECRETS=(REDIS_PASSWORD RABBITMQ_PASSWORD MYSQL_PASSWORD MYSQL_ROOT_PASSWORD GRAFANA_ADMIN_PASSWORD JWT_SECRET)
 # The api refuses a shorter JWT_SECRET.
 JWT_SECRET_MIN_BYTES=32
 VERBOSE=0
@@ -209,6 +210,8 @@ The stack is up (project "ticketing"):
   Redis           redis://$host:$(setting HOST_REDIS_PORT 6379)   (password REDIS_PASSWORD)
   MySQL           mysql://$(setting MYSQL_USER ticketing)@$host:$(setting HOST_MYSQL_PORT 3306)/$(setting MYSQL_DATABASE ticketing)
   DynamoDB Local  http://$host:$(setting HOST_DYNAMODB_PORT 8000)
+  Prometheus      http://$host:$(setting HOST_PROMETHEUS_PORT 9090)
+  Grafana         http://$host:$(setting HOST_GRAFANA_PORT 3000)   user $(setting GRAFANA_ADMIN_USER admin) (password GRAFANA_ADMIN_PASSWORD; dashboard "Ticketing: the sale")
 EOF
   if [[ $replay == 1 ]]; then
     printf '  Kafka           %s:%s (inside the network: kafka:9092)\n' "$host" "$(setting HOST_KAFKA_PORT 29092)"

@@ -47,6 +47,8 @@ own_init() {
   OWN_ENV=(
     NO_COLOR=1
     API_BIND="127.0.0.1:$OWN_PORT"
+    # No metrics port: a running stack's consumers may have the default one.
+    CONSUMER_METRICS_BIND=
     REDIS_URL=redis://127.0.0.1:6379
     REDIS_KEY_PREFIX="$OWN_PREFIX"
     AMQP_URL='amqp://guest:guest@127.0.0.1:5672/%2f'

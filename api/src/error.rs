@@ -108,7 +108,8 @@ pub enum ApiError {
     Unavailable {
         /// What did not answer: `redis`, `mysql`, `payment`.
         dependency: &'static str,
-        /// `unavailable`, or `payment_unavailable` when the payment gateway failed.
+        /// `unavailable`; `seat_state_rebuilding` while an event's seats are checked against the
+        /// stores; `payment_unavailable` when the payment gateway failed.
         code: &'static str,
         /// A sentence for the client.
         message: String,
@@ -198,7 +199,7 @@ impl ApiError {
     pub fn seat_state_rebuilding(event_id: &str) -> Self {
         Self::Unavailable {
             dependency: "redis",
-            code: "unavailable",
+            code: "seat_state_rebuilding",
             message: format!(
                 "the seats of event {event_id} are being checked against the ticket stores after the seat store restarted; nothing was sold or changed, retry shortly"
             ),
@@ -429,7 +430,7 @@ fn allowed_methods(routes: &[(&'static str, &str)], path: &str) -> Vec<&'static 
 
 /// Whether `path` has the segments of `template`, a `{name}` standing for any one non-empty
 /// segment.
-fn template_matches(template: &str, path: &str) -> bool {
+pub(crate) fn template_matches(template: &str, path: &str) -> bool {
     let (mut expected, mut actual) = (template.split('/'), path.split('/'));
     loop {
         match (expected.next(), actual.next()) {

@@ -7,8 +7,9 @@
 //! the top: [`startup`] builds the [`state`] and serves [`routes`], the route table, which
 //! combines the verticals [`admin`], [`auth`], [`health`], [`holds`], [`purchase`] and
 //! [`query`], and the web [`pages`]; they share the leaves
-//! [`filters`], [`input`], [`seat`], [`idempotency`], [`reply`] and [`error`]. The [`relay`] runs beside the server on a thread of its own;
-//! [`recovery`] rebuilds an event's seat state when Redis lost it.
+//! [`filters`], [`input`], [`seat`], [`idempotency`], [`reply`], [`metrics`] and [`error`].
+//! The [`relay`] runs beside the server on a thread of its own; [`recovery`] rebuilds an
+//! event's seat state when Redis lost it.
 
 pub mod admin;
 pub mod auth;
@@ -19,6 +20,7 @@ pub mod health;
 pub mod holds;
 pub mod idempotency;
 pub mod input;
+pub mod metrics;
 pub mod pages;
 pub mod payment;
 pub mod purchase;

@@ -6,7 +6,7 @@ use warp::{Filter, Reply};
 
 use crate::error::handle_rejection;
 use crate::state::AppState;
-use crate::{admin, auth, health, holds, pages, purchase, query};
+use crate::{admin, auth, health, holds, metrics, pages, purchase, query};
 
 /// The OpenAPI 3 document of every route, served at `/api/v1/openapi.json`.
 pub const OPENAPI: &str = include_str!("../openapi.json");
@@ -39,6 +39,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/health"),
     ("GET", "/api/v1/ready"),
     ("GET", "/api/v1/openapi.json"),
+    ("GET", "/metrics"),
 ];
 
 /// Every route of the api, with errors answered as JSON, and the web pages on every other
@@ -54,11 +55,13 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = I
         .or(holds::routes(state.clone()))
         .or(health::routes(state.clone()))
         .or(auth::routes(state.clone()))
-        .or(admin::routes(state))
+        .or(admin::routes(state.clone()))
         .or(openapi)
+        .or(metrics::routes(state))
         .or(pages::routes())
         // Last: a path some route takes, with a method none of them takes, is a 405 with
         // `Allow`.
         .or(crate::error::method_not_allowed(ROUTES))
         .recover(handle_rejection)
+        .with(warp::log::custom(|info| metrics::request(ROUTES, info)))
 }

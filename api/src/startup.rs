@@ -33,6 +33,8 @@ impl Application {
     /// Loads the catalog (into MySQL too), connects to Redis, prepares the relay and binds
     /// the listener. Fails if Redis or MySQL cannot be reached; the broker may be down.
     pub async fn build(settings: ApiSettings) -> anyhow::Result<Self> {
+        // Before anything is counted.
+        infra::metrics::handle();
         let catalog = settings.catalog.catalog()?;
         let pool = mysql::connect(&settings.mysql).await?;
         mysql::migrate(&pool).await?;

@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod config;
 pub mod dynamodb;
+pub mod metrics;
 pub mod mysql;
 pub mod replay;
 pub mod reset;

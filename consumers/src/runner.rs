@@ -39,6 +39,7 @@ use lapin::message::Delivery;
 use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicQosOptions, BasicRejectOptions, ConfirmSelectOptions};
 use lapin::types::FieldTable;
 use lapin::{Channel, Connection, Consumer};
+use metrics::{counter, histogram};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
@@ -271,11 +272,16 @@ impl<S: Store> Worker<S> {
                         "poison message dead-lettered"
                     );
                     self.reject(delivery.delivery_tag).await?;
+                    counter!("consumer_tickets_total", "store" => store, "outcome" => "refused").increment(1);
                 }
             }
         }
         if !tickets.is_empty() {
+            let started = Instant::now();
             let conflicts = self.write_until_stored(&tickets, stop).await?;
+            histogram!("consumer_batch_duration_seconds", "store" => store).record(started.elapsed().as_secs_f64());
+            counter!("consumer_tickets_total", "store" => store, "outcome" => "stored")
+                .increment((tickets.len() - conflicts.len()) as u64);
             for conflict in &conflicts {
                 let Some(index) = tickets.iter().position(|t| t.ticket_id == conflict.ticket_id) else {
                     continue;
@@ -292,6 +298,7 @@ impl<S: Store> Worker<S> {
                 dead.push(DeadLetter::new(bytes, delivery, Some(ticket), reason));
             }
         }
+        counter!("consumer_tickets_total", "store" => store, "outcome" => "refused").increment(dead.len() as u64);
         for letter in &dead {
             letter.log(store);
             amqp::dead_letter(

@@ -48,6 +48,14 @@ pub enum StoreName {
 }
 
 impl StoreName {
+    /// Its name in logs and metrics.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Mysql => "mysql",
+            Self::Dynamodb => "dynamodb",
+        }
+    }
+
     /// The base name of its queue.
     pub fn queue(self) -> &'static str {
         match self {
@@ -66,8 +74,28 @@ pub async fn run(settings: ConsumersSettings, which: Which, shutdown: watch::Rec
     let dynamodb = which
         .dynamodb()
         .then(|| run_dynamodb(settings.clone(), shutdown.clone()));
-    futures_util::future::join(OptionFuture::from(mysql), OptionFuture::from(dynamodb)).await;
-    Ok(())
+    let stores = [
+        (which.mysql(), StoreName::Mysql),
+        (which.dynamodb(), StoreName::Dynamodb),
+    ]
+    .into_iter()
+    .filter_map(|(served, store)| served.then_some(store))
+    .collect();
+    if settings.consumer.metrics_bind.is_some() {
+        // Before anything is counted.
+        infra::metrics::handle();
+    }
+    let metrics = settings
+        .consumer
+        .metrics_bind
+        .map(|bind| crate::metrics::serve(bind, settings.amqp.clone(), stores, shutdown.clone()));
+    let (_, _, served) = futures_util::future::join3(
+        OptionFuture::from(mysql),
+        OptionFuture::from(dynamodb),
+        OptionFuture::from(metrics),
+    )
+    .await;
+    served.transpose().map(drop)
 }
 
 /// The SQL consumer.

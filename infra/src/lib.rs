@@ -13,6 +13,7 @@
 //! | `dynamodb` | client and tables of the write model (feature `dynamodb`: the api does not link it) |
 //! | [`kafka`] | the optional replay topic |
 //! | [`seed`] | the catalog's seed file |
+//! | [`metrics`] | the Prometheus recorder and the consumers' metrics listener |
 //! | [`probe`], [`retry`], [`shutdown`], [`telemetry`] | health checks, backoff, stopping, logs |
 
 pub mod amqp;
@@ -21,6 +22,7 @@ pub mod contract;
 #[cfg(feature = "dynamodb")]
 pub mod dynamodb;
 pub mod kafka;
+pub mod metrics;
 pub mod mysql;
 pub mod probe;
 pub mod redis;

@@ -66,6 +66,8 @@ impl TestEnv {
             ("DYNAMODB_SEATS_TABLE", format!("test-{id}-seats")),
             ("CONSUMER_BACKOFF_MAX_MS", "300".to_owned()),
             ("CONSUMER_SHUTDOWN_GRACE_SECS", "5".to_owned()),
+            // No metrics port unless a test asks for one: tests run side by side.
+            ("CONSUMER_METRICS_BIND", String::new()),
             // No replay topic unless a test asks for one (`TestEnv::kafka`).
             ("KAFKA_BOOTSTRAP", String::new()),
             ("KAFKA_TOPIC", format!("test-{id}-ticket-events")),

@@ -21,6 +21,7 @@ mod process;
 mod proxy;
 mod rabbit;
 mod redis_server;
+mod scrape;
 mod stores;
 
 pub use app::{seat, TestApp};
@@ -33,10 +34,11 @@ pub use process::Program;
 pub use proxy::{Dependency, Mode, Proxy};
 pub use rabbit::PrivateRabbit;
 pub use redis_server::PrivateRedis;
+pub use scrape::{sample, scrape};
 pub use stores::{eventually, DynamoTicket, SqlTicket};
 
 /// A TCP port nobody listens on right now, for a server of a test's own.
-pub(crate) fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

@@ -25,6 +25,7 @@ use crate::auth::{self, Claims};
 use crate::error::ApiError;
 use crate::filters::{json_body, with_state};
 use crate::idempotency::{self, Scope};
+use crate::metrics;
 use crate::payment::{Charge, PaymentError};
 use crate::reply;
 use crate::state::AppState;
@@ -43,7 +44,9 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (Response,), Error = Rej
                 let event = key.as_ref().and_then(|_| idempotency::event_of(&body));
                 let key = key.map(|key| (key, Scope::new(Some(&buyer), event.as_deref())));
                 idempotency::once(&state, key, "POST /api/v1/holds", &body, || async {
-                    answer(create(&state, &buyer, &body).await)
+                    let created = create(&state, &buyer, &body).await;
+                    metrics::hold(created.as_ref().map_or_else(metrics::sale_outcome, |_| "held"));
+                    answer(created)
                 })
                 .await
                 .response()

@@ -18,6 +18,7 @@ use crate::auth::{self, Claims};
 use crate::error::ApiError;
 use crate::filters::{json_body, with_state};
 use crate::idempotency::{self, Scope};
+use crate::metrics;
 use crate::reply::Answer;
 use crate::state::AppState;
 use seat_lock::Outcome;
@@ -36,8 +37,14 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (Response,), Error = Rej
                 let key = key.map(|key| (key, Scope::new(buyer.as_ref(), event.as_deref())));
                 idempotency::once(&state, key, "POST /api/v1/tickets", &body, || async {
                     match purchase(&state, buyer.as_ref(), &body).await {
-                        Ok(sold) => created(sold),
-                        Err(err) => err.answer(),
+                        Ok(sold) => {
+                            metrics::purchase("sold");
+                            created(sold)
+                        }
+                        Err(err) => {
+                            metrics::purchase(metrics::sale_outcome(&err));
+                            err.answer()
+                        }
                     }
                 })
                 .await

@@ -104,7 +104,9 @@ pub async fn events(state: &AppState, query: Query) -> Result<Page<EventView<'_>
     })
 }
 
-fn parse_event_cursor(cursor: &str) -> Result<(DateTime<Utc>, String), ApiError> {
+/// The position a decoded events `cursor` names, `<RFC 3339 date>|<eventId>` as [`events`]
+/// writes it, or `bad_cursor`.
+pub fn parse_event_cursor(cursor: &str) -> Result<(DateTime<Utc>, String), ApiError> {
     let (date, id) = cursor.split_once('|').ok_or_else(ApiError::bad_cursor)?;
     let date = DateTime::parse_from_rfc3339(date)
         .map_err(|_| ApiError::bad_cursor())?

@@ -16,6 +16,7 @@ use warp::{Filter, Rejection, Reply};
 use crate::error::ApiError;
 use crate::filters;
 use crate::state::AppState;
+pub use catalog::parse_event_cursor;
 pub use page::Page;
 
 /// Answers `result` as JSON, or as the JSON error.

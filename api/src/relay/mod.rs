@@ -201,8 +201,12 @@ impl Relay {
                 Ok(entries) if entries.is_empty() => return,
                 Ok(entries) => {
                     let messages = batch::messages(&entries);
+                    let started = Instant::now();
                     match self.publisher.publish(&messages).await {
-                        Ok(()) => Ok((entries, messages)),
+                        Ok(()) => {
+                            crate::metrics::relay_published(started.elapsed(), messages.iter().map(|m| m.tickets));
+                            Ok((entries, messages))
+                        }
                         Err(e) => Err(e.to_string()),
                     }
                 }

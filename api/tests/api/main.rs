@@ -12,6 +12,7 @@ mod bad_input;
 mod cluster;
 mod holds;
 mod idempotency;
+mod metrics;
 mod pages;
 mod purchase;
 mod query;

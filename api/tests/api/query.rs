@@ -629,6 +629,13 @@ async fn the_openapi_document_and_the_routes_match_both_ways() {
                     "seats": [{"zoneId": 9, "row": "A", "column": 1}]});
                 app.post(&path, &body, Some(&token)).await
             }
+            ("GET", "/metrics") => {
+                let response = reqwest::get(format!("{}{path}", app.address)).await.unwrap();
+                (
+                    response.status().as_u16(),
+                    Value::String(response.text().await.unwrap()),
+                )
+            }
             ("DELETE", "/api/v1/holds/{holdId}") => {
                 let response = app
                     .client

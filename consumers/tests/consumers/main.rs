@@ -8,6 +8,7 @@
 mod audit;
 mod broker_crash;
 mod failures;
+mod metrics;
 mod replay;
 mod stores;
 

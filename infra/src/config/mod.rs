@@ -238,7 +238,12 @@ pub struct ConsumerSettings {
     pub backoff_max: Duration,
     /// `CONSUMER_SHUTDOWN_GRACE_SECS`: on SIGTERM, how long the batch in flight may take to finish.
     pub shutdown_grace: Duration,
+    /// `CONSUMER_METRICS_BIND`: where `/metrics` is served; empty for nowhere.
+    pub metrics_bind: Option<SocketAddr>,
 }
+
+/// Where the consumers serve their metrics unless told otherwise.
+const METRICS_BIND: &str = "127.0.0.1:9100";
 
 impl ConsumerSettings {
     /// Reads the `CONSUMER_*` variables.
@@ -250,6 +255,10 @@ impl ConsumerSettings {
             concurrency: env.parse_in("CONSUMER_CONCURRENCY", "2", 1..=64)?,
             backoff_max: env.millis("CONSUMER_BACKOFF_MAX_MS", "5000")?,
             shutdown_grace: Duration::from_secs(env.parse_in("CONSUMER_SHUTDOWN_GRACE_SECS", "15", 0..=600)?),
+            metrics_bind: match env.get("CONSUMER_METRICS_BIND", METRICS_BIND).trim() {
+                "" => None,
+                _ => Some(env.parse("CONSUMER_METRICS_BIND", METRICS_BIND)?),
+            },
         })
     }
 }
