@@ -66,7 +66,8 @@ impl PrivateDynamo {
             // It writes a metadata file into its working directory.
             .current_dir(&self.dir);
         self.child = Some(spawn(command, &self.dir.join("server.log")));
-        for _ in 0..300 {
+        // A JVM on a loaded machine (a build beside it) can take most of a minute.
+        for _ in 0..900 {
             if tokio::net::TcpStream::connect(("127.0.0.1", self.port)).await.is_ok() {
                 return;
             }
@@ -78,7 +79,7 @@ impl PrivateDynamo {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!("DynamoDB Local on port {} did not listen within 30 s", self.port);
+        panic!("DynamoDB Local on port {} did not listen within 90 s", self.port);
     }
 }
 

@@ -72,7 +72,7 @@ impl PrivateMariaDb {
             .args(["--innodb-buffer-pool-size=64M", "--max-connections=500"]);
         self.child = Some(spawn(command, &self.dir.join("server.log")));
         let url = self.url("mysql");
-        for _ in 0..300 {
+        for _ in 0..900 {
             if let Ok(conn) = mysql_async::Conn::from_url(&url).await {
                 conn.disconnect().await.ok();
                 return;
@@ -85,7 +85,7 @@ impl PrivateMariaDb {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!("MariaDB on port {} did not answer within 30 s", self.port);
+        panic!("MariaDB on port {} did not answer within 90 s", self.port);
     }
 }
 

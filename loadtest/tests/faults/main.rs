@@ -17,7 +17,8 @@
 //! | all of them in one burst | the same as `always` |
 //!
 //! Every scenario prints one line: requests, sold, unanswered; lost, oversold, duplicated,
-//! unexplained tickets, DLQ size and 5xx count (`tally`). The programs are the built
+//! unexplained tickets, DLQ size and 5xx count (`tally`); and `consumers audit` must find
+//! Redis, the stores, the outbox and the DLQs in agreement. The programs are the built
 //! binaries (`cargo build --bins` first); the servers are started by the test on ports and
 //! directories of its own. The scenarios take minutes and kill processes, so they are
 //! `#[ignore]`d by a plain `cargo test`: `scripts/test.sh` runs them as a step of their own,
@@ -34,6 +35,7 @@ mod tally;
 use std::collections::HashSet;
 use std::time::Duration;
 
+use consumers::audit::{audit, AuditSettings};
 use fleet::{Fleet, How, Tier};
 use infra::amqp::Topology;
 use loadtest::Workload;
@@ -223,7 +225,13 @@ async fn run(name: &str, appendfsync: &'static str, faults: &[Fault], loss: Loss
     let dlq = dead_lettered(&fleet).await;
     let tally = tally(&answers, &stored, dlq);
     println!("{name:<30} {tally}");
-    let violations = check(&tally, &answers, &windows, loss);
+    let mut violations = check(&tally, &answers, &windows, loss);
+    // The operator's tool must agree: Redis, both stores, the outbox and the DLQs.
+    let settings = AuditSettings::load(&fleet.env.env(&[])).unwrap();
+    let audit = audit(&settings, Some(&workload.event), false).await.unwrap();
+    if audit.problems > 0 {
+        violations.push(format!("the audit disagrees:\n{}", audit.text()));
+    }
     assert!(
         violations.is_empty(),
         "{name}: {}\nfirst lost tickets: {:?}\nlogs in {}",
