@@ -7,7 +7,10 @@ use std::process::{Child, Command};
 use std::time::Duration;
 
 use crate::free_port;
-use crate::process::{kill, private_dir, spawn};
+use crate::process::{kill, private_dir, spawn, wait_up};
+
+/// How long it may take to start: a JVM beside a build can take most of a minute.
+const LIMIT: Duration = Duration::from_secs(90);
 
 /// A private DynamoDB Local; killed and its directory removed when dropped.
 pub struct PrivateDynamo {
@@ -65,21 +68,18 @@ impl PrivateDynamo {
             .arg(&self.dir)
             // It writes a metadata file into its working directory.
             .current_dir(&self.dir);
-        self.child = Some(spawn(command, &self.dir.join("server.log")));
-        // A JVM on a loaded machine (a build beside it) can take most of a minute.
-        for _ in 0..900 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", self.port)).await.is_ok() {
-                return;
-            }
-            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
-                panic!(
-                    "DynamoDB Local exited with {status}; see {}",
-                    self.dir.join("server.log").display()
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("DynamoDB Local on port {} did not listen within 90 s", self.port);
+        let log = self.dir.join("server.log");
+        self.child = Some(spawn(command, &log));
+        let (what, port) = (format!("DynamoDB Local on port {}", self.port), self.port);
+        wait_up(
+            &mut self.child,
+            &what,
+            &log,
+            Duration::from_millis(100),
+            LIMIT,
+            || async { tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() },
+        )
+        .await;
     }
 }
 

@@ -8,7 +8,10 @@ use std::process::{Child, Command};
 use std::time::Duration;
 
 use crate::free_port;
-use crate::process::{kill, private_dir, spawn};
+use crate::process::{kill, private_dir, spawn, wait_up};
+
+/// How long it may take to start: InnoDB's recovery on a loaded machine.
+const LIMIT: Duration = Duration::from_secs(90);
 
 /// A private MariaDB; killed and its directory removed when dropped.
 pub struct PrivateMariaDb {
@@ -70,22 +73,24 @@ impl PrivateMariaDb {
             .arg(format!("--socket={}", self.dir.join("server.sock").display()))
             .arg(format!("--pid-file={}", self.dir.join("server.pid").display()))
             .args(["--innodb-buffer-pool-size=64M", "--max-connections=500"]);
-        self.child = Some(spawn(command, &self.dir.join("server.log")));
+        let log = self.dir.join("server.log");
+        self.child = Some(spawn(command, &log));
         let url = self.url("mysql");
-        for _ in 0..900 {
-            if let Ok(conn) = mysql_async::Conn::from_url(&url).await {
-                conn.disconnect().await.ok();
-                return;
-            }
-            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
-                panic!(
-                    "MariaDB exited with {status}; see {}",
-                    self.dir.join("server.log").display()
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("MariaDB on port {} did not answer within 90 s", self.port);
+        let what = format!("MariaDB on port {}", self.port);
+        wait_up(
+            &mut self.child,
+            &what,
+            &log,
+            Duration::from_millis(100),
+            LIMIT,
+            || async {
+                match mysql_async::Conn::from_url(&url).await {
+                    Ok(conn) => conn.disconnect().await.is_ok(),
+                    Err(_) => false,
+                }
+            },
+        )
+        .await;
     }
 }
 

@@ -4,6 +4,7 @@
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::time::Duration;
 
 /// Starts `command` with stdin closed and stdout and stderr appended to `log`.
 pub(crate) fn spawn(mut command: Command, log: &Path) -> Child {
@@ -14,6 +15,32 @@ pub(crate) fn spawn(mut command: Command, log: &Path) -> Child {
         .stderr(log)
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {:?}: {e}", command.get_program()))
+}
+
+/// Asks `up` every `every` until it says yes, for at most `limit`; panics, naming `what` and
+/// its `log`, if the process exits first or the time runs out.
+pub(crate) async fn wait_up<F, Fut>(
+    child: &mut Option<Child>,
+    what: &str,
+    log: &Path,
+    every: Duration,
+    limit: Duration,
+    mut up: F,
+) where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + limit;
+    while std::time::Instant::now() < deadline {
+        if up().await {
+            return;
+        }
+        if let Some(status) = child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
+            panic!("{what} exited with {status}; see {}", log.display());
+        }
+        tokio::time::sleep(every).await;
+    }
+    panic!("{what} did not answer within {limit:?}; see {}", log.display());
 }
 
 /// Kills the process with SIGKILL, if it runs, and reaps it.

@@ -7,7 +7,7 @@ use std::process::{Child, Command};
 use std::time::Duration;
 
 use crate::free_port;
-use crate::process::{kill, private_dir, spawn};
+use crate::process::{kill, private_dir, spawn, wait_up};
 
 /// A private RabbitMQ node; killed and its directory removed when dropped.
 pub struct PrivateRabbit {
@@ -81,24 +81,28 @@ impl PrivateRabbit {
             .env("RABBITMQ_CONFIG_FILE", self.dir.join("rabbitmq.conf"))
             .env("RABBITMQ_ENABLED_PLUGINS_FILE", self.dir.join("enabled_plugins"))
             .env("RABBITMQ_PID_FILE", self.dir.join("rabbit.pid"));
-        self.child = Some(spawn(command, &self.dir.join("server.log")));
+        let log = self.dir.join("server.log");
+        self.child = Some(spawn(command, &log));
         let url = self.url();
-        for _ in 0..240 {
-            let properties = lapin::ConnectionProperties::default();
-            if let Ok(connection) = lapin::Connection::connect(&url, properties).await {
-                connection.close(200, "up".into()).await.ok();
-                return;
-            }
-            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
-                panic!(
-                    "RabbitMQ node {} exited with {status}; see {}",
-                    self.node,
-                    self.dir.join("server.log").display()
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(250)).await;
-        }
-        panic!("RabbitMQ node {} did not accept connections within 60 s", self.node);
+        let what = format!("RabbitMQ node {}", self.node);
+        wait_up(
+            &mut self.child,
+            &what,
+            &log,
+            Duration::from_millis(250),
+            Duration::from_secs(90),
+            || async {
+                let properties = lapin::ConnectionProperties::default();
+                match lapin::Connection::connect(&url, properties).await {
+                    Ok(connection) => {
+                        connection.close(200, "up".into()).await.ok();
+                        true
+                    }
+                    Err(_) => false,
+                }
+            },
+        )
+        .await;
     }
 }
 
