@@ -415,6 +415,13 @@ install_dynamodb_local() {
   [[ -n $(dynamodb_jar) ]] || die "DynamoDBLocal.jar not found under $DYNAMODB_DIR"
 }
 
+# DynamoDB Local's jar and Java, installed whether or not a DynamoDB Local already answers on
+# :8000: the fault matrix starts servers of its own from the jar (TEST_DYNAMODB_JAR).
+ensure_dynamodb_jar() {
+  command -v java >/dev/null || apt_install openjdk-17-jre-headless
+  install_dynamodb_local
+}
+
 ensure_dynamodb_local() {
   command -v curl >/dev/null || apt_install curl
   if port_open 127.0.0.1 8000; then
@@ -422,8 +429,7 @@ ensure_dynamodb_local() {
     log "DynamoDB Local: reusing 127.0.0.1:8000"
     return 0
   fi
-  command -v java >/dev/null || apt_install openjdk-17-jre-headless
-  install_dynamodb_local
+  ensure_dynamodb_jar
   local jar
   jar=$(dynamodb_jar)
   # -sharedDb: one database whatever the access key and region of the client. It writes a

@@ -25,6 +25,14 @@ step() {
   "$@"
 }
 
+# The fault matrix (loadtest/tests/faults): servers of its own, killed with -9 one tier at a
+# time; minutes. Its DynamoDB Local comes from the jar, which a machine that already runs one
+# on :8000 may not have installed yet.
+fault_matrix() {
+  ensure_dynamodb_jar
+  TEST_DYNAMODB_JAR=$(dynamodb_jar) cargo test -p loadtest --test faults -- --ignored --nocapture --test-threads=1
+}
+
 # cargo ignores -p when --workspace is given, so --workspace only goes in when no package is
 # named.
 test_args=(--workspace)
@@ -42,9 +50,7 @@ step "cargo clippy" cargo clippy --workspace --all-targets -- -D warnings
 step "cargo test" cargo test "${test_args[@]}" "$@"
 # The whole-suite checks only when no narrower selection was asked for.
 if (($# == 0)); then
-  # Its own servers, killed with -9 one tier at a time (loadtest/tests/faults): minutes.
-  step "fault matrix (kill -9 of every tier)" \
-    cargo test -p loadtest --test faults -- --ignored --nocapture --test-threads=1
+  step "fault matrix (kill -9 of every tier)" fault_matrix
   step "jmeter plan" "$ROOT/scripts/check-jmeter.sh"
   step "web: browser tests" "$ROOT/scripts/check-web.sh"
   step "schema (schemathesis)" "$ROOT/scripts/check-schema.sh"
