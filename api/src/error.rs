@@ -178,15 +178,12 @@ impl ApiError {
     }
 
     /// A Redis failure of the script selling `ticket_id`: as [`redis`](Self::redis), except
-    /// that a connection lost while the script was on its way or running (reset, closed
-    /// before the answer, no answer in time) is [`Self::OutcomeUnknown`]. A refused
-    /// connection or a broken pipe (a connection already known dead) sent nothing.
+    /// that any failure but a refused connection (which sent nothing) is
+    /// [`Self::OutcomeUnknown`]: a connection that breaks fails every request in its pipeline
+    /// with the same error (a reset, a broken pipe, an end of file), including requests Redis
+    /// executed before it went away, and a request that timed out may have run too.
     pub fn redis_selling(e: redis::RedisError, ticket_id: uuid::Uuid, doing: &'static str) -> Self {
-        use std::io::ErrorKind::{ConnectionAborted, ConnectionReset, UnexpectedEof};
-        let io_kind = std::error::Error::source(&e)
-            .and_then(|source| source.downcast_ref::<std::io::Error>())
-            .map(std::io::Error::kind);
-        let maybe_sent = e.is_timeout() || matches!(io_kind, Some(ConnectionReset | ConnectionAborted | UnexpectedEof));
+        let maybe_sent = !e.is_connection_refusal() && (e.is_io_error() || e.is_connection_dropped() || e.is_timeout());
         if maybe_sent {
             Self::OutcomeUnknown { ticket_id, source: e }
         } else {

@@ -53,7 +53,13 @@ pub struct Relay {
     publisher: Publisher,
     topic: Option<TopicProducer>,
     settings: RelaySettings,
+    /// Entries read since the last look were held back (their event's seat state was not
+    /// verified): they wait in this relay's pending list, to be read again.
+    held_back: bool,
 }
+
+/// How long the relay waits before it reads entries it held back again.
+const HELD_BACK_RETRY: Duration = Duration::from_millis(500);
 
 /// Where the relay is in its cycle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,6 +95,7 @@ impl Relay {
             publisher,
             topic,
             settings: settings.relay.clone(),
+            held_back: false,
         })
     }
 
@@ -138,6 +145,12 @@ impl Relay {
                 Ok(entries) => {
                     self.deliver_all(&entries, &mut stop).await;
                     retry = backoff(BACKOFF_MIN, self.settings.backoff_max);
+                    if std::mem::take(&mut self.held_back) {
+                        // Read them again from this relay's pending list once the event is
+                        // rebuilt, not after RELAY_CLAIM_IDLE_MS.
+                        phase = Phase::OwnPending;
+                        stop.sleep(HELD_BACK_RETRY).await;
+                    }
                 }
                 Err(e) => {
                     self.on_read_error(&e).await;
@@ -198,8 +211,12 @@ impl Relay {
         let mut retry = backoff(BACKOFF_MIN, self.settings.backoff_max);
         let (entries, messages) = loop {
             let attempt = match self.outbox.verified_only(batch).await {
-                Ok(entries) if entries.is_empty() => return,
+                Ok(entries) if entries.is_empty() => {
+                    self.held_back = true;
+                    return;
+                }
                 Ok(entries) => {
+                    self.held_back |= entries.len() < batch.len();
                     let messages = batch::messages(&entries);
                     let started = Instant::now();
                     match self.publisher.publish(&messages).await {

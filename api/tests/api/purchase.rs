@@ -145,7 +145,9 @@ async fn purchases_answer_503_while_redis_is_down_and_succeed_once_it_is_back() 
     for column in 1..=3 {
         let (status, body) = app.purchase(&seat("Venue1", "Event1", 5, "B", column)).await;
         assert_eq!(status, 503, "{body}");
-        assert_eq!(body["code"], "unavailable");
+        // `outcome_unknown` where the cut broke the connection under the request.
+        let code = body["code"].as_str().unwrap_or_default();
+        assert!(["unavailable", "outcome_unknown"].contains(&code), "{body}");
     }
     let (status, ready) = app.get("/api/v1/ready").await;
     assert_eq!(status, 503);
