@@ -308,7 +308,13 @@ $(cat "$OUT/pages.md")
 No framework and no runtime dependency: the script is the pages' own code. The seat map is
 built in one document fragment and appended once; later reports repaint only the seats that
 changed.
+
 MD
+  # Figures this script does not measure, kept from the runs that did: the fault matrix
+  # (scripts/test.sh) and the long fuzzing runs (scripts/fuzz.sh).
+  cat "$ROOT/docs/benchmarks/faults.md"
+  echo
+  cat "$ROOT/docs/benchmarks/fuzzing.md"
 } >BENCHMARKS.md
 log "wrote BENCHMARKS.md"
 exit "$status"

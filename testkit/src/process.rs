@@ -17,6 +17,9 @@ pub(crate) fn spawn(mut command: Command, log: &Path) -> Child {
         .unwrap_or_else(|e| panic!("cannot start {:?}: {e}", command.get_program()))
 }
 
+/// The longest one attempt of [`wait_up`] may take.
+const ATTEMPT: Duration = Duration::from_secs(5);
+
 /// Asks `up` every `every` until it says yes, for at most `limit`; panics, naming `what` and
 /// its `log`, if the process exits first or the time runs out.
 pub(crate) async fn wait_up<F, Fut>(
@@ -32,7 +35,8 @@ pub(crate) async fn wait_up<F, Fut>(
 {
     let deadline = std::time::Instant::now() + limit;
     while std::time::Instant::now() < deadline {
-        if up().await {
+        // One attempt that never ends (a handshake the server never answers) is a failed one.
+        if tokio::time::timeout(ATTEMPT, up()).await == Ok(true) {
             return;
         }
         if let Some(status) = child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
