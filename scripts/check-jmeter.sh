@@ -106,29 +106,7 @@ fi
 
 # shellcheck source=own-stack.sh source-path=SCRIPTDIR
 source "$ROOT/scripts/own-stack.sh"
-cleanup_failed=
-summary=
-
-on_exit() {
-  local rc=$?
-  trap - EXIT
-  if [[ -n $own_started ]]; then
-    section "cleanup ($OWN_PREFIX)"
-    own_cleanup || cleanup_failed=1
-  fi
-  if ((rc == 0)) && [[ -n $cleanup_failed ]]; then
-    printf '\njmeter check: FAILED (cleanup)\n' >&2
-    rc=1
-  elif ((rc != 0)); then
-    printf '\njmeter check: FAILED (exit %d); files of the run: %s\n' "$rc" "${RUN:-$WORK_DIR}" >&2
-  else
-    printf '\n%s\n' "$summary"
-  fi
-  exit "$rc"
-}
-trap on_exit EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+own_trap jmeter
 
 # --- Checks ---------------------------------------------------------------------------------
 
@@ -276,4 +254,4 @@ if ((samples < csv_lines)); then
 fi
 
 # Printed last, after the cleanup (see on_exit).
-summary=$(printf 'jmeter: %d samples, %d errors, %d sold (201), %d rejected (409)' "$samples" "$errors" "$sold" "$rejected")
+OWN_SUMMARY=$(printf 'jmeter: %d samples, %d errors, %d sold (201), %d rejected (409)' "$samples" "$errors" "$sold" "$rejected")

@@ -34,19 +34,7 @@ PYTHON=${PYTHON:-python3}
 
 section() { printf '\n----- schema check: %s -----\n' "$*"; }
 
-on_exit() {
-  local rc=$?
-  trap - EXIT
-  if [[ -n $own_started ]]; then
-    section "cleanup ($OWN_PREFIX)"
-    own_cleanup || { ((rc != 0)) || rc=1; }
-  fi
-  ((rc == 0)) || printf '\nschema check: FAILED (exit %d); files of the run: %s\n' "$rc" "${OWN_RUN:-}" >&2
-  exit "$rc"
-}
-trap on_exit EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+own_trap schema
 
 # Schemathesis SCHEMATHESIS_VERSION in VENV, unless it is there already (a stamp file says
 # which version was installed).
@@ -82,14 +70,7 @@ ensure_services
 command -v curl >/dev/null || apt_install curl
 
 section "api and consumers"
-# The api embeds web/dist, so the pages are built first (nothing to do when they are current).
-build_web
-cargo build -p api --bin api
-cargo build -p consumers --bin consumers
-own_init schema
-own_start api
-own_start consumers
-own_wait_ready
+own_stack schema
 
 section "accounts"
 # Passwords of hex digits and emails of the run's id: nothing to quote in the JSON below.
@@ -98,16 +79,13 @@ buyer_password=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
 curl -fsS --max-time 10 -o /dev/null -H 'Content-Type: application/json' \
   -d "{\"email\":\"$buyer_email\",\"password\":\"$buyer_password\",\"name\":\"Schema buyer\"}" \
   "$OWN_URL/api/v1/auth/register" || die "POST /api/v1/auth/register failed"
-admin_email=admin-$OWN_ID@example.com
-admin_password=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
-env "${OWN_ENV[@]}" USER_PASSWORD="$admin_password" "$ROOT/target/debug/api" users create \
-  --email "$admin_email" --name "Schema admin" --admin >/dev/null
+own_admin
 # Read by scripts/schemathesis.toml.
 SCHEMA_BUYER_TOKEN=$(login "$buyer_email" "$buyer_password")
-SCHEMA_ADMIN_TOKEN=$(login "$admin_email" "$admin_password")
+SCHEMA_ADMIN_TOKEN=$(login "$OWN_ADMIN_EMAIL" "$OWN_ADMIN_PASSWORD")
 [[ -n $SCHEMA_BUYER_TOKEN && -n $SCHEMA_ADMIN_TOKEN ]] || die "no access token in the login answers"
 export SCHEMA_BUYER_TOKEN SCHEMA_ADMIN_TOKEN
-log "buyer $buyer_email and admin $admin_email signed in"
+log "buyer $buyer_email and admin $OWN_ADMIN_EMAIL signed in"
 
 section "schemathesis run"
 started=$SECONDS

@@ -20,19 +20,7 @@ cd "$ROOT"
 
 section() { printf '\n----- web check: %s -----\n' "$*"; }
 
-on_exit() {
-  local rc=$?
-  trap - EXIT
-  if [[ -n $own_started ]]; then
-    section "cleanup ($OWN_PREFIX)"
-    own_cleanup || { ((rc != 0)) || rc=1; }
-  fi
-  ((rc == 0)) || printf '\nweb check: FAILED (exit %d); files of the run: %s\n' "$rc" "${OWN_RUN:-}" >&2
-  exit "$rc"
-}
-trap on_exit EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+own_trap web
 
 section "pages and browser"
 build_web
@@ -43,25 +31,15 @@ ensure_services
 command -v curl >/dev/null || apt_install curl
 
 section "api and consumers"
-# Built after the pages: the api embeds web/dist.
-cargo build -p api
-cargo build -p consumers
-own_init web
-own_start api
-own_start consumers
-own_wait_ready
-
-# The admin account of the dashboard tests, made the way an operator makes one.
-admin_email=admin-$OWN_ID@example.com
-admin_password=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
-env "${OWN_ENV[@]}" USER_PASSWORD="$admin_password" "$ROOT/target/debug/api" users create \
-  --email "$admin_email" --name "Admin" --admin >/dev/null
+own_stack web
+# The admin account of the dashboard tests.
+own_admin
 
 section "browser tests"
 cd "$WEB_DIR"
 WEB_BASE_URL=$OWN_URL \
-  WEB_ADMIN_EMAIL=$admin_email \
-  WEB_ADMIN_PASSWORD=$admin_password \
+  WEB_ADMIN_EMAIL=$OWN_ADMIN_EMAIL \
+  WEB_ADMIN_PASSWORD=$OWN_ADMIN_PASSWORD \
   WEB_MYSQL_DATABASE=$OWN_DATABASE \
   WEB_DYNAMODB_TABLE=$OWN_PREFIX-tickets \
   WEB_OUTPUT=$OWN_RUN \

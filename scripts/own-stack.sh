@@ -6,9 +6,12 @@
 # disturbed. own_cleanup (from the check's EXIT trap) stops what it started, by PID, and
 # removes every name it made, on failure too. Sourced after lib.sh.
 #
+#   own_trap NAME          at exit: own_cleanup, then the check's verdict (see own_on_exit)
 #   own_init NAME          names of this run; OWN_RUN is where logs go (.local/NAME/last-run)
 #   own_start PROG ARGS... starts target/debug/PROG ARGS... with the private settings
 #   own_wait_ready         waits until the api answers /api/v1/ready with 200
+#   own_stack NAME         own_init NAME, the api and both consumers built and started, ready
+#   own_admin              an admin account, made as an operator makes one
 #   own_cleanup            stops everything and removes every name; non-zero if a step failed
 
 OWN_ID=$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')
@@ -20,6 +23,37 @@ OWN_URL=
 OWN_ENV=()
 declare -A OWN_PIDS=()
 own_started=
+OWN_CHECK=
+# Printed at a successful exit, if the check sets it.
+OWN_SUMMARY=
+# Set by own_admin.
+OWN_ADMIN_EMAIL=
+OWN_ADMIN_PASSWORD=
+
+# own_trap NAME: from now on, exiting runs own_on_exit; INT and TERM exit as those signals do.
+own_trap() {
+  OWN_CHECK=$1
+  trap own_on_exit EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+}
+
+# Cleans up whatever was started (a failed cleanup fails the check), then says FAILED with
+# where the run's files are, or prints OWN_SUMMARY.
+own_on_exit() {
+  local rc=$?
+  trap - EXIT
+  if [[ -n $own_started ]]; then
+    printf '\n----- %s check: cleanup (%s) -----\n' "$OWN_CHECK" "$OWN_PREFIX"
+    own_cleanup || { ((rc != 0)) || rc=1; }
+  fi
+  if ((rc != 0)); then
+    printf '\n%s check: FAILED (exit %d); files of the run: %s\n' "$OWN_CHECK" "$rc" "${OWN_RUN:-$ROOT/.local/$OWN_CHECK}" >&2
+  elif [[ -n $OWN_SUMMARY ]]; then
+    printf '\n%s\n' "$OWN_SUMMARY"
+  fi
+  exit "$rc"
+}
 
 # A TCP port on loopback that nothing listens on.
 free_port() {
@@ -94,6 +128,27 @@ own_wait_ready() {
     sleep 0.5
   done
   log "GET $OWN_URL/api/v1/ready: 200"
+}
+
+# own_stack NAME: the pages (the api embeds them) and both programs built, then a private api
+# and both consumers named after NAME, and the api ready.
+own_stack() {
+  build_web
+  cargo build -p api --bin api
+  cargo build -p consumers --bin consumers
+  own_init "$1"
+  own_start api
+  own_start consumers
+  own_wait_ready
+}
+
+# An admin account of this run (OWN_ADMIN_EMAIL, OWN_ADMIN_PASSWORD: hex digits, nothing to
+# quote in JSON), made the way an operator makes one (`api users create --admin`).
+own_admin() {
+  OWN_ADMIN_EMAIL=admin-$OWN_ID@example.com
+  OWN_ADMIN_PASSWORD=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
+  env "${OWN_ENV[@]}" USER_PASSWORD="$OWN_ADMIN_PASSWORD" "$ROOT/target/debug/api" users create \
+    --email "$OWN_ADMIN_EMAIL" --name "Admin" --admin >/dev/null
 }
 
 # Stops PROG as SIGTERM would, then kills it if it has not stopped within 30 s.

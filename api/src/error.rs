@@ -117,14 +117,12 @@ pub enum ApiError {
         #[source]
         source: anyhow::Error,
     },
-    /// Redis went away after a sale's script was sent to it: the seat may have been sold to
-    /// this request or not (503, `Retry-After`, the ticket the sale would have made).
-    #[error(
-        "the seat store stopped answering while this sale ran, so it may have gone through: if it did, ticket {ticket_id} is yours (GET /api/v1/tickets/{ticket_id} shows it once the seat store is back); a retry is answered 409 if the seat was sold"
-    )]
+    /// Redis went away after a sale's script was sent to it: the seats may have been sold to
+    /// this request or not (503, `Retry-After`, what the sale would have made).
+    #[error("{}", .sale.describe())]
     OutcomeUnknown {
-        /// The ticket the sale would have made.
-        ticket_id: uuid::Uuid,
+        /// What the sale would have made.
+        sale: Unsettled,
         /// The Redis error, for the log.
         #[source]
         source: redis::RedisError,
@@ -135,6 +133,44 @@ pub enum ApiError {
 }
 
 impl Reject for ApiError {}
+
+/// What a sale whose outcome is unknown ([`ApiError::OutcomeUnknown`]) would have made, for
+/// the buyer to find it by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unsettled {
+    /// A purchase: the ticket it would have issued.
+    Ticket(uuid::Uuid),
+    /// A hold's checkout: the order it would have placed. The charge stays (a retry with the
+    /// same card reuses it; the sweeper refunds it if the hold lapses unsold).
+    Order {
+        /// The hold checked out.
+        hold_id: String,
+        /// The order it would have placed.
+        order_id: uuid::Uuid,
+    },
+}
+
+impl Unsettled {
+    fn describe(&self) -> String {
+        match self {
+            Self::Ticket(ticket_id) => format!(
+                "the seat store stopped answering while this sale ran, so it may have gone through: if it did, ticket {ticket_id} is yours (GET /api/v1/tickets/{ticket_id} shows it once the seat store is back); a retry is answered 409 if the seat was sold"
+            ),
+            Self::Order { hold_id, order_id } => format!(
+                "the seat store stopped answering while this checkout ran, so it may have gone through: retry it with the same card, which is charged once however often it is tried; it answers order {order_id} if the seats were sold, and sells them if they were not (GET /api/v1/holds/{hold_id} shows which)"
+            ),
+        }
+    }
+
+    /// The body's further fields: `ticketId`, or `holdId` and `orderId`.
+    fn details(&self) -> serde_json::Map<String, serde_json::Value> {
+        let pairs = match self {
+            Self::Ticket(ticket_id) => vec![("ticketId", ticket_id.to_string())],
+            Self::Order { hold_id, order_id } => vec![("holdId", hold_id.clone()), ("orderId", order_id.to_string())],
+        };
+        pairs.into_iter().map(|(k, v)| (k.to_owned(), v.into())).collect()
+    }
+}
 
 impl ApiError {
     /// A query or path parameter `name` that is malformed or out of range: 400
@@ -177,15 +213,15 @@ impl ApiError {
         }
     }
 
-    /// A Redis failure of the script selling `ticket_id`: as [`redis`](Self::redis), except
-    /// that any failure but a refused connection (which sent nothing) is
-    /// [`Self::OutcomeUnknown`]: a connection that breaks fails every request in its pipeline
-    /// with the same error (a reset, a broken pipe, an end of file), including requests Redis
-    /// executed before it went away, and a request that timed out may have run too.
-    pub fn redis_selling(e: redis::RedisError, ticket_id: uuid::Uuid, doing: &'static str) -> Self {
+    /// A Redis failure of the script making `sale`: as [`redis`](Self::redis), except that
+    /// any failure but a refused connection (which sent nothing) is [`Self::OutcomeUnknown`]:
+    /// a connection that breaks fails every request in its pipeline with the same error (a
+    /// reset, a broken pipe, an end of file), including requests Redis executed before it went
+    /// away, and a request that timed out may have run too.
+    pub fn redis_selling(e: redis::RedisError, sale: Unsettled, doing: &'static str) -> Self {
         let maybe_sent = !e.is_connection_refusal() && (e.is_io_error() || e.is_connection_dropped() || e.is_timeout());
         if maybe_sent {
-            Self::OutcomeUnknown { ticket_id, source: e }
+            Self::OutcomeUnknown { sale, source: e }
         } else {
             Self::redis(e, doing)
         }
@@ -288,8 +324,8 @@ impl ApiError {
                 );
                 self.to_string()
             }
-            Self::OutcomeUnknown { ticket_id, source } => {
-                tracing::warn!(%ticket_id, error = %source, "the seat store went away during a sale: outcome unknown");
+            Self::OutcomeUnknown { sale, source } => {
+                tracing::warn!(?sale, error = %source, "the seat store went away during a sale: outcome unknown");
                 self.to_string()
             }
             Self::Unexpected(source) => {
@@ -298,12 +334,12 @@ impl ApiError {
             }
             other => other.to_string(),
         };
-        let ticket;
+        let unsettled;
         let details = match self {
             Self::Conflict { details, .. } => details.as_ref(),
-            Self::OutcomeUnknown { ticket_id, .. } => {
-                ticket = serde_json::Map::from_iter([("ticketId".to_owned(), ticket_id.to_string().into())]);
-                Some(&ticket)
+            Self::OutcomeUnknown { sale, .. } => {
+                unsettled = sale.details();
+                Some(&unsettled)
             }
             _ => None,
         };
@@ -528,6 +564,56 @@ mod tests {
             assert_eq!((error.status().as_u16(), error.code()), (status, code), "{error:?}");
         }
         assert_eq!(ApiError::bad_cursor().field(), Some("cursor"));
+    }
+
+    #[test]
+    fn a_sale_whose_connection_broke_may_have_gone_through_but_a_refused_one_sold_nothing() {
+        use std::io::{Error, ErrorKind};
+        let io = |kind| redis::RedisError::from(Error::new(kind, "test"));
+        let order = Unsettled::Order {
+            hold_id: "Event1.0190a0a0-0000-7000-8000-000000000000".into(),
+            order_id: uuid::Uuid::nil(),
+        };
+
+        let refused = ApiError::redis_selling(io(ErrorKind::ConnectionRefused), order.clone(), "x");
+        assert_eq!((refused.status().as_u16(), refused.code()), (503, "unavailable"));
+        assert!(refused.to_string().contains("nothing was sold"), "{refused}");
+
+        for kind in [
+            ErrorKind::BrokenPipe,
+            ErrorKind::ConnectionReset,
+            ErrorKind::UnexpectedEof,
+        ] {
+            let broken = ApiError::redis_selling(io(kind), order.clone(), "x");
+            assert_eq!(
+                (broken.status().as_u16(), broken.code()),
+                (503, "outcome_unknown"),
+                "{kind:?}"
+            );
+        }
+        let broken = ApiError::redis_selling(io(ErrorKind::BrokenPipe), order, "x");
+        let body = body_of(&broken);
+        assert_eq!(body["holdId"], "Event1.0190a0a0-0000-7000-8000-000000000000");
+        assert_eq!(body["orderId"], uuid::Uuid::nil().to_string());
+        assert!(
+            body["message"]
+                .as_str()
+                .unwrap()
+                .contains("retry it with the same card"),
+            "{body}"
+        );
+
+        let ticket = ApiError::redis_selling(
+            io(ErrorKind::ConnectionReset),
+            Unsettled::Ticket(uuid::Uuid::nil()),
+            "x",
+        );
+        let body = body_of(&ticket);
+        assert_eq!(body["ticketId"], uuid::Uuid::nil().to_string());
+    }
+
+    fn body_of(error: &ApiError) -> serde_json::Value {
+        serde_json::from_str(&error.answer().body).unwrap()
     }
 
     #[test]

@@ -39,10 +39,11 @@ impl Application {
         let pool = mysql::connect(&settings.mysql).await?;
         mysql::migrate(&pool).await?;
         mysql::upsert_catalog(&pool, &catalog).await?;
+        let replica = mysql::connect_replica(&settings.mysql).await?;
 
         let redis = infra::redis::connect(&settings.redis)
             .await
-            .with_context(|| format!("Failed to connect to Redis at {}", settings.redis.url))?;
+            .with_context(|| format!("Failed to connect to Redis at {}", settings.redis.target))?;
 
         let (relay_stop, stop_rx) = watch::channel(false);
         let (relay, broker, topic) = if settings.relay.enabled {
@@ -74,6 +75,7 @@ impl Application {
             redis,
             key_prefix,
             mysql: pool,
+            mysql_replica: replica,
             broker,
             topic,
             body_limit: settings.http.body_limit,
@@ -144,6 +146,9 @@ impl Application {
             relay.join().await?;
         }
         self.state.mysql().clone().disconnect().await.ok();
+        if let Some(replica) = self.state.mysql_replica() {
+            replica.clone().disconnect().await.ok();
+        }
         tracing::info!("api stopped");
         Ok(())
     }

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use domain::Catalog;
 use infra::config::{AmqpSettings, HoldSettings, KafkaSettings};
+use infra::redis::Conn;
 use mysql_async::Pool;
-use redis::aio::ConnectionManager;
 
 use crate::auth::limiter::Limiter;
 use crate::auth::token::Tokens;
@@ -27,11 +27,13 @@ pub struct Parts {
     /// The commit point of direct purchases.
     pub seat_lock: SeatLock,
     /// The shared, multiplexed Redis connection.
-    pub redis: ConnectionManager,
+    pub redis: Conn,
     /// The prefix of every Redis key.
     pub key_prefix: String,
-    /// The MySQL pool.
+    /// The MySQL pool: the primary.
     pub mysql: Pool,
+    /// A pool on the read replica, if there is one (`MYSQL_READ_URL`).
+    pub mysql_replica: Option<Pool>,
     /// The relay's broker link, if this instance relays.
     pub broker: Option<LinkHealth>,
     /// The relay's replay-topic link, if it produces to one.
@@ -73,7 +75,7 @@ impl AppState {
     }
 
     /// A handle on the shared, multiplexed Redis connection.
-    pub fn redis(&self) -> ConnectionManager {
+    pub fn redis(&self) -> Conn {
         self.0.redis.clone()
     }
 
@@ -82,9 +84,20 @@ impl AppState {
         &self.0.key_prefix
     }
 
-    /// The MySQL pool.
+    /// The MySQL pool: the primary, for what writes or must read its own writes (accounts,
+    /// the seat state's rebuild).
     pub fn mysql(&self) -> &Pool {
         &self.0.mysql
+    }
+
+    /// Where the ticket queries read: the read replica if there is one, else the primary.
+    pub fn mysql_read(&self) -> &Pool {
+        self.0.mysql_replica.as_ref().unwrap_or(&self.0.mysql)
+    }
+
+    /// The read replica, if there is one.
+    pub fn mysql_replica(&self) -> Option<&Pool> {
+        self.0.mysql_replica.as_ref()
     }
 
     /// Whether the relay is connected to the broker, if this instance relays.

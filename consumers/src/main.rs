@@ -4,10 +4,10 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use consumers::audit::{audit, AuditSettings};
-use consumers::config::ConsumersSettings;
+use consumers::audit::audit;
+use consumers::config::{ConsumersSettings, StackSettings};
 use consumers::replay::replay;
-use consumers::reset::{reset, ResetSettings};
+use consumers::reset::reset;
 use consumers::startup::{healthcheck, run, StoreName, Which};
 use infra::amqp::redrive;
 use infra::config::{AmqpSettings, Env};
@@ -120,7 +120,7 @@ async fn execute(command: Command, env: &Env) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Audit { event, repair, json } => {
-            let report = audit(&AuditSettings::load(env)?, event.as_deref(), repair).await?;
+            let report = audit(&StackSettings::load(env)?, event.as_deref(), repair).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
@@ -130,7 +130,7 @@ async fn execute(command: Command, env: &Env) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Reset => {
-            let report = reset(&ResetSettings::load(env)?).await?;
+            let report = reset(&StackSettings::load(env)?).await?;
             tracing::info!(?report, "all sales wiped, catalog reloaded");
             Ok(())
         }

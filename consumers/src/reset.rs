@@ -10,43 +10,12 @@
 use anyhow::Context;
 use domain::Catalog;
 use infra::amqp::{self, Topology};
-use infra::config::{
-    AmqpSettings, CatalogSettings, ConfigError, DynamoDbSettings, Env, KafkaSettings, MysqlSettings, RedisSettings,
-};
+use infra::config::{MysqlSettings, RedisSettings};
 use infra::{dynamodb, kafka, mysql};
 use lapin::options::{ExchangeDeleteOptions, QueueDeleteOptions};
 use mysql_async::prelude::Queryable;
 
-/// What a reset touches.
-#[derive(Debug, Clone)]
-pub struct ResetSettings {
-    /// Seat state and outbox.
-    pub redis: RedisSettings,
-    /// The queues.
-    pub amqp: AmqpSettings,
-    /// The read model and the catalog tables.
-    pub mysql: MysqlSettings,
-    /// The write model.
-    pub dynamodb: DynamoDbSettings,
-    /// The replay topic.
-    pub kafka: KafkaSettings,
-    /// The catalog to reload.
-    pub catalog: CatalogSettings,
-}
-
-impl ResetSettings {
-    /// The sections a reset needs, from `env`.
-    pub fn load(env: &Env) -> Result<Self, ConfigError> {
-        Ok(Self {
-            redis: RedisSettings::load(env)?,
-            amqp: AmqpSettings::load(env)?,
-            mysql: MysqlSettings::load(env)?,
-            dynamodb: DynamoDbSettings::load(env)?,
-            kafka: KafkaSettings::load(env)?,
-            catalog: CatalogSettings::load(env)?,
-        })
-    }
-}
+use crate::config::StackSettings;
 
 /// What a reset removed.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -61,7 +30,7 @@ pub struct Report {
 
 /// Wipes everything sold under the configured key prefix, exchange, database, tables and
 /// topic, then reloads the catalog.
-pub async fn reset(settings: &ResetSettings) -> anyhow::Result<Report> {
+pub async fn reset(settings: &StackSettings) -> anyhow::Result<Report> {
     let catalog = settings.catalog.catalog()?;
     let report = Report {
         redis_keys: delete_keys(&settings.redis).await?,
@@ -80,10 +49,10 @@ pub async fn reset(settings: &ResetSettings) -> anyhow::Result<Report> {
     }
     // Every store is empty now, and so is the seat state: nothing to rebuild.
     let events: Vec<String> = catalog.events().map(|e| e.event_id.clone()).collect();
-    let mut redis = infra::redis::connect(&settings.redis)
+    let redis = infra::redis::connect(&settings.redis)
         .await
         .context("Failed to connect to Redis")?;
-    infra::redis::mark_verified(&mut redis, &settings.redis.key_prefix, &events)
+    infra::redis::mark_verified(&redis, &settings.redis.key_prefix, &events)
         .await
         .context("Failed to mark the seat state verified")?;
     Ok(report)
@@ -118,7 +87,7 @@ async fn delete_keys(settings: &RedisSettings) -> anyhow::Result<usize> {
 /// prefix, the queues and the exchange, the database and the DynamoDB tables. For throwaway
 /// namespaces of tests and benchmarks (never the names of a stack in use); best effort,
 /// since it also runs after failures.
-pub async fn remove_all(settings: &ResetSettings) {
+pub async fn remove_all(settings: &StackSettings) {
     delete_keys(&settings.redis).await.ok();
     if let Ok(connection) = amqp::connect(&settings.amqp, "ticketing-cleanup").await {
         if let Ok(channel) = connection.create_channel().await {
@@ -141,18 +110,5 @@ pub async fn remove_all(settings: &ResetSettings) {
     dynamodb::delete_tables(&dynamodb, &settings.dynamodb).await.ok();
     if settings.kafka.enabled() {
         kafka::delete_topic(&settings.kafka).await.ok();
-    }
-}
-
-impl From<&infra::config::Settings> for ResetSettings {
-    fn from(all: &infra::config::Settings) -> Self {
-        Self {
-            redis: all.redis.clone(),
-            amqp: all.amqp.clone(),
-            mysql: all.mysql.clone(),
-            dynamodb: all.dynamodb.clone(),
-            kafka: all.kafka.clone(),
-            catalog: all.catalog.clone(),
-        }
     }
 }

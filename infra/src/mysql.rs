@@ -77,11 +77,16 @@ pub fn decode_ticket(
 
 /// The options of `MYSQL_URL` and the database it names, which must be a plain identifier.
 fn options(settings: &MysqlSettings) -> anyhow::Result<(Opts, String)> {
-    let opts = Opts::from_url(settings.url.expose()).context("Failed to parse MYSQL_URL")?;
+    url_options(&settings.url, "MYSQL_URL")
+}
+
+/// The options of `url` (variable `name`) and the database it names.
+fn url_options(url: &crate::config::SecretUrl, name: &str) -> anyhow::Result<(Opts, String)> {
+    let opts = Opts::from_url(url.expose()).with_context(|| format!("Failed to parse {name}"))?;
     let database = opts
         .db_name()
         .map(str::to_owned)
-        .context("MYSQL_URL must name a database")?;
+        .with_context(|| format!("{name} must name a database"))?;
     anyhow::ensure!(
         database.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'),
         "the database name {database:?} must be letters, digits and '_'"
@@ -113,6 +118,32 @@ pub async fn connect(settings: &MysqlSettings) -> anyhow::Result<Pool> {
         .with_constraints(constraints)
         .with_reset_connection(false);
     Ok(Pool::new(OptsBuilder::from_opts(opts).pool_opts(pool_opts)))
+}
+
+/// A pool on the read replica of `MYSQL_READ_URL`, if there is one. Nothing is created or
+/// migrated there: the replica gets its schema, like everything else, from the primary.
+pub async fn connect_replica(settings: &MysqlSettings) -> anyhow::Result<Option<Pool>> {
+    let Some(url) = &settings.read_url else {
+        return Ok(None);
+    };
+    tracing::debug!(url = %url, "connecting to the MySQL read replica");
+    let (opts, _) = url_options(url, "MYSQL_READ_URL")?;
+    let constraints = PoolConstraints::new(0, settings.pool_max).context("MYSQL_POOL_MAX must be at least 1")?;
+    let pool_opts = PoolOpts::default()
+        .with_constraints(constraints)
+        .with_reset_connection(false);
+    Ok(Some(Pool::new(OptsBuilder::from_opts(opts).pool_opts(pool_opts))))
+}
+
+/// How far a replica is behind its primary: `Ok(Some(seconds))` while it replicates
+/// (`SHOW REPLICA STATUS`: MariaDB's `Seconds_Behind_Master`, MySQL's
+/// `Seconds_Behind_Source`), `Ok(None)` when replication is stopped or broken, or the server is
+/// no replica. Needs the `REPLICATION CLIENT` privilege (MariaDB: `SLAVE MONITOR`).
+pub async fn replica_lag(conn: &mut mysql_async::Conn) -> mysql_async::Result<Option<u64>> {
+    let status: Option<mysql_async::Row> = conn.query_first("SHOW REPLICA STATUS").await?;
+    let lag =
+        |row: &mysql_async::Row, column: &str| row.get_opt::<Option<u64>, _>(column).and_then(Result::ok).flatten();
+    Ok(status.and_then(|row| lag(&row, "Seconds_Behind_Master").or_else(|| lag(&row, "Seconds_Behind_Source"))))
 }
 
 /// Drops the configured database (tests and benchmarks clean up with this).

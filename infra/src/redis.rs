@@ -1,8 +1,11 @@
 //! Redis: the key scheme of the seat state and the outbox, the seat state's verification
-//! mark, and the connection.
+//! mark, and the connection ([`Conn`]: one server, or a Redis Cluster).
 //!
 //! Every key of one event carries the event id as its hash tag (`tk:{Event1}:...`), so a
 //! script touching several of them runs unchanged on Redis Cluster: they share one slot.
+//! Nothing here sends one request for keys of two events (a cluster refuses that when their
+//! slots differ): what concerns several events goes as one request per event, side by side
+//! on the multiplexed connection.
 //!
 //! **The verification mark** ([`EventKeys::verified`]) holds what `LASTSAVE` answered when
 //! the event's seat state was last known to hold every sale the stores have. `LASTSAVE`
@@ -12,9 +15,14 @@
 //! seat the stores already hold. The api then rebuilds the seat state from the stores and
 //! marks it again (`api/src/recovery/`).
 
-use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use ::redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
+use ::redis::cluster::ClusterClientBuilder;
+use ::redis::cluster_async::ClusterConnection;
+use ::redis::cluster_routing::{RoutingInfo, SingleNodeRoutingInfo};
+use ::redis::{Cmd, Pipeline, RedisFuture, RedisResult, Value};
+use futures_util::future::try_join_all;
 
-use crate::config::RedisSettings;
+use crate::config::{RedisSettings, RedisTarget};
 
 /// The keys of one event.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,74 +107,186 @@ pub fn all_keys_pattern(prefix: &str) -> String {
 
 /// Marks the seat state of `event_ids` as verified: for after a reset has wiped both the
 /// seat state and the stores, when there is nothing to rebuild.
-pub async fn mark_verified<C: ::redis::aio::ConnectionLike + Send>(
-    conn: &mut C,
+pub async fn mark_verified<C: ConnectionLike + Clone + Send>(
+    conn: &C,
     prefix: &str,
     event_ids: &[String],
-) -> ::redis::RedisResult<()> {
+) -> RedisResult<()> {
     let script = ::redis::Script::new(MARK_VERIFIED);
-    for event_id in event_ids {
-        let _: () = script
-            .key(EventKeys::new(prefix, event_id).verified())
-            .invoke_async(conn)
-            .await?;
-    }
+    try_join_all(event_ids.iter().map(|event_id| {
+        let mut conn = conn.clone();
+        let invocation = script.key(EventKeys::new(prefix, event_id).verified());
+        async move { invocation.invoke_async::<()>(&mut conn).await }
+    }))
+    .await?;
     Ok(())
 }
 
-/// Whether the seat state of each of `event_ids` is verified (its mark equals `LASTSAVE`),
-/// in one round trip.
-pub async fn verified<C: ::redis::aio::ConnectionLike + Send>(
-    conn: &mut C,
+/// Whether the seat state of each of `event_ids` is verified: its mark equals `LASTSAVE` of
+/// the node that holds it (so one request per event, run side by side).
+pub async fn verified<C: ConnectionLike + Clone + Send>(
+    conn: &C,
     prefix: &str,
     event_ids: &[&str],
-) -> ::redis::RedisResult<Vec<bool>> {
-    let mut pipe = ::redis::pipe();
-    pipe.cmd("LASTSAVE");
-    for event_id in event_ids {
-        pipe.get(EventKeys::new(prefix, event_id).verified());
-    }
-    let values: Vec<::redis::Value> = pipe.query_async(conn).await?;
-    let Some((lastsave, marks)) = values.split_first() else {
-        return Ok(Vec::new());
-    };
-    let lastsave: i64 = ::redis::from_redis_value_ref(lastsave)?;
-    marks
-        .iter()
-        .map(|mark| Ok(::redis::from_redis_value_ref::<Option<i64>>(mark)? == Some(lastsave)))
-        .collect()
+) -> RedisResult<Vec<bool>> {
+    let script = ::redis::Script::new(IS_VERIFIED);
+    try_join_all(event_ids.iter().map(|event_id| {
+        let mut conn = conn.clone();
+        let invocation = script.key(EventKeys::new(prefix, event_id).verified());
+        async move { invocation.invoke_async::<bool>(&mut conn).await }
+    }))
+    .await
 }
 
 /// Sets the mark (KEYS[1]) to `LASTSAVE`.
 pub const MARK_VERIFIED: &str = "redis.call('SET', KEYS[1], redis.call('LASTSAVE')) return 1";
 
-/// Deletes every key under `prefix` (`SCAN` and `UNLINK`, 500 at a time); returns how many.
-pub async fn delete_prefixed(conn: &mut ConnectionManager, prefix: &str) -> ::redis::RedisResult<usize> {
-    use ::redis::AsyncCommands;
-    use futures_util::StreamExt;
-    let keys: Vec<String> = {
-        let mut iter = conn.scan_match::<_, String>(all_keys_pattern(prefix)).await?;
-        let mut keys = Vec::new();
-        while let Some(key) = iter.next().await {
-            keys.push(key?);
-        }
-        keys
+/// Whether the mark (KEYS[1]) equals `LASTSAVE`: 1 or 0.
+const IS_VERIFIED: &str =
+    "if redis.call('GET', KEYS[1]) == tostring(redis.call('LASTSAVE')) then return 1 end return 0";
+
+/// Every key matching glob `pattern` (`SCAN`, on every primary of a cluster).
+pub async fn keys_matching(conn: &mut Conn, pattern: &str) -> RedisResult<Vec<String>> {
+    let mut keys = Vec::new();
+    let nodes = match conn {
+        Conn::Server(_) => vec![None],
+        Conn::Cluster(cluster) => primaries(cluster).await?.into_iter().map(Some).collect(),
     };
+    for node in nodes {
+        let mut cursor = 0u64;
+        loop {
+            let mut scan = ::redis::cmd("SCAN");
+            scan.arg(cursor).arg("MATCH").arg(pattern).arg("COUNT").arg(1000);
+            let reply = match (&mut *conn, &node) {
+                (Conn::Cluster(cluster), Some((host, port))) => {
+                    let at = SingleNodeRoutingInfo::ByAddress {
+                        host: host.clone(),
+                        port: *port,
+                    };
+                    cluster.route_command(scan, RoutingInfo::SingleNode(at)).await?
+                }
+                (conn, _) => scan.query_async(conn).await?,
+            };
+            let (next, batch): (u64, Vec<String>) = ::redis::from_redis_value(reply)?;
+            keys.extend(batch);
+            cursor = next;
+            if cursor == 0 {
+                break;
+            }
+        }
+    }
+    Ok(keys)
+}
+
+/// The primaries of a cluster, as (host, port), from `CLUSTER SHARDS`' older sibling
+/// `CLUSTER SLOTS` (which Redis 6 answers too): the first node of every slot range.
+async fn primaries(cluster: &mut ClusterConnection) -> RedisResult<Vec<(String, u16)>> {
+    let ranges: Vec<Vec<Value>> = ::redis::cmd("CLUSTER").arg("SLOTS").query_async(cluster).await?;
+    let mut primaries: Vec<(String, u16)> = Vec::new();
+    for range in ranges {
+        if let Some(primary) = range.get(2) {
+            let node: Vec<Value> = ::redis::from_redis_value_ref(primary)?;
+            if let (Some(host), Some(port)) = (node.first(), node.get(1)) {
+                let node = (
+                    ::redis::from_redis_value_ref(host)?,
+                    ::redis::from_redis_value_ref(port)?,
+                );
+                if !primaries.contains(&node) {
+                    primaries.push(node);
+                }
+            }
+        }
+    }
+    Ok(primaries)
+}
+
+/// Deletes every key under `prefix`, 500 at a time (one `UNLINK` per key on a cluster, whose
+/// keys of one call must share a slot); returns how many.
+pub async fn delete_prefixed(conn: &mut Conn, prefix: &str) -> RedisResult<usize> {
+    let keys = keys_matching(conn, &all_keys_pattern(prefix)).await?;
     for chunk in keys.chunks(500) {
-        let _: () = conn.unlink(chunk).await?;
+        match conn {
+            Conn::Server(server) => ::redis::cmd("UNLINK").arg(chunk).query_async::<()>(server).await?,
+            Conn::Cluster(_) => {
+                try_join_all(chunk.iter().map(|key| {
+                    let mut conn = conn.clone();
+                    async move { ::redis::cmd("UNLINK").arg(key).query_async::<()>(&mut conn).await }
+                }))
+                .await?;
+            }
+        }
     }
     Ok(keys.len())
 }
 
-/// A self-reconnecting, multiplexed connection whose calls fail after the configured
-/// timeout instead of hanging while Redis is away.
-pub async fn connect(settings: &RedisSettings) -> ::redis::RedisResult<ConnectionManager> {
-    let client = ::redis::Client::open(settings.url.expose())?;
-    let config = ConnectionManagerConfig::new()
-        .set_connection_timeout(Some(settings.timeout))
-        .set_response_timeout(Some(settings.timeout))
-        .set_number_of_retries(1);
-    ConnectionManager::new_with_config(client, config).await
+/// A connection to Redis: one server (self-reconnecting, multiplexed) or a Redis Cluster (a
+/// multiplexed connection per node, following `MOVED` and `ASK` and learning the cluster's
+/// new shape when a primary fails over). Both fail a call after the configured timeout
+/// instead of hanging while Redis is away. Cheap to clone: clones share the connection.
+#[derive(Clone)]
+pub enum Conn {
+    /// `REDIS_URL`.
+    Server(ConnectionManager),
+    /// `REDIS_CLUSTER_NODES`.
+    Cluster(ClusterConnection),
+}
+
+impl Conn {
+    /// Whether this is a cluster, where one request may only touch keys of one slot.
+    pub fn is_cluster(&self) -> bool {
+        matches!(self, Self::Cluster(_))
+    }
+}
+
+impl ConnectionLike for Conn {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        match self {
+            Self::Server(conn) => conn.req_packed_command(cmd),
+            Self::Cluster(conn) => conn.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        match self {
+            Self::Server(conn) => conn.req_packed_commands(pipeline, offset, count),
+            Self::Cluster(conn) => conn.req_packed_commands(pipeline, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Self::Server(conn) => conn.get_db(),
+            Self::Cluster(conn) => conn.get_db(),
+        }
+    }
+}
+
+/// Connects to the server or the cluster `settings` name.
+pub async fn connect(settings: &RedisSettings) -> RedisResult<Conn> {
+    match &settings.target {
+        RedisTarget::Server(url) => {
+            let client = ::redis::Client::open(url.expose())?;
+            let config = ConnectionManagerConfig::new()
+                .set_connection_timeout(Some(settings.timeout))
+                .set_response_timeout(Some(settings.timeout))
+                .set_number_of_retries(1);
+            Ok(Conn::Server(ConnectionManager::new_with_config(client, config).await?))
+        }
+        RedisTarget::Cluster(nodes) => {
+            // A call is retried through redirections and a failover, but never for longer
+            // than the timeout in all.
+            let client = ClusterClientBuilder::new(nodes.iter().map(|node| node.expose()))
+                .connection_timeout(settings.timeout)
+                .response_timeout(settings.timeout)
+                .build()?;
+            Ok(Conn::Cluster(client.get_async_connection().await?))
+        }
+    }
 }
 
 #[cfg(test)]

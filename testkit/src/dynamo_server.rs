@@ -3,90 +3,65 @@
 //! can kill it with `-9` and start it again.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
+use std::process::Command;
 use std::time::Duration;
 
-use crate::free_port;
-use crate::process::{kill, private_dir, spawn, wait_up};
+use crate::process::Server;
 
 /// How long it may take to start: a JVM beside a build can take most of a minute.
 const LIMIT: Duration = Duration::from_secs(90);
 
 /// A private DynamoDB Local; killed and its directory removed when dropped.
 pub struct PrivateDynamo {
-    port: u16,
-    dir: PathBuf,
+    server: Server,
     jar: PathBuf,
-    child: Option<Child>,
 }
 
 impl PrivateDynamo {
     /// Starts an empty one and waits until it accepts connections. The jar is
     /// `TEST_DYNAMODB_JAR`, or the one `scripts/lib.sh` installs under `.local/dynamodb`.
     pub async fn start() -> Self {
-        let mut server = Self {
-            port: free_port(),
-            dir: private_dir("dynamodb"),
+        let mut dynamo = Self {
+            server: Server::new("dynamodb"),
             jar: jar(),
-            child: None,
         };
-        server.boot().await;
-        server
+        dynamo.boot().await;
+        dynamo
     }
 
     /// The endpoint the programs connect to (`DYNAMODB_ENDPOINT`).
     pub fn endpoint(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        format!("http://127.0.0.1:{}", self.server.port)
     }
 
     /// Kills it with SIGKILL, as a crash would.
     pub fn kill(&mut self) {
-        kill(&mut self.child);
+        self.server.kill();
     }
 
     /// Starts it again on its files and waits until it accepts connections; kills it first
     /// if it runs.
     pub async fn restart(&mut self) {
-        self.kill();
         self.boot().await;
     }
 
     async fn boot(&mut self) {
         let lib = self.jar.parent().unwrap().join("DynamoDBLocal_lib");
+        let port = self.server.port;
         let mut command = Command::new("java");
         command
             .arg(format!("-Djava.library.path={}", lib.display()))
             .arg("-jar")
             .arg(&self.jar)
-            .args([
-                "-sharedDb",
-                "-disableTelemetry",
-                "-port",
-                &self.port.to_string(),
-                "-dbPath",
-            ])
-            .arg(&self.dir)
+            .args(["-sharedDb", "-disableTelemetry", "-port", &port.to_string(), "-dbPath"])
+            .arg(&self.server.dir)
             // It writes a metadata file into its working directory.
-            .current_dir(&self.dir);
-        let log = self.dir.join("server.log");
-        self.child = Some(spawn(command, &log));
-        let (what, port) = (format!("DynamoDB Local on port {}", self.port), self.port);
-        wait_up(
-            &mut self.child,
-            &what,
-            &log,
-            Duration::from_millis(100),
-            LIMIT,
-            || async { tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() },
-        )
-        .await;
-    }
-}
-
-impl Drop for PrivateDynamo {
-    fn drop(&mut self) {
-        self.kill();
-        std::fs::remove_dir_all(&self.dir).ok();
+            .current_dir(&self.server.dir);
+        let what = format!("DynamoDB Local on port {port}");
+        let up = || async move { tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() };
+        self.server
+            .start(command, &what, Duration::from_millis(100), LIMIT, up)
+            .await;
     }
 }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use api::config::ApiSettings;
 use consumers::config::ConsumersSettings;
-use consumers::reset::ResetSettings;
+use consumers::config::StackSettings;
 use futures_util::StreamExt;
 use infra::amqp::Topology;
 use infra::config::{Env, LogSettings, Settings};
@@ -119,9 +119,9 @@ impl TestEnv {
         ConsumersSettings::load(&self.env(extra)).expect("valid test settings")
     }
 
-    /// What a reset of this environment touches.
-    pub fn reset_settings(&self, extra: &[(&str, String)]) -> ResetSettings {
-        ResetSettings::load(&self.env(extra)).expect("valid test settings")
+    /// Every store of this environment, for a reset or an audit.
+    pub fn stack_settings(&self, extra: &[(&str, String)]) -> StackSettings {
+        StackSettings::load(&self.env(extra)).expect("valid test settings")
     }
 
     pub fn topology(&self) -> Topology {
@@ -147,11 +147,18 @@ impl TestEnv {
 
     pub async fn redis(&self) -> redis::aio::MultiplexedConnection {
         let settings = self.settings(&[]);
-        redis::Client::open(settings.redis.url.expose())
-            .unwrap()
-            .get_multiplexed_async_connection()
-            .await
-            .unwrap()
+        redis::Client::open(
+            settings
+                .redis
+                .target
+                .server()
+                .expect("the tests run on one Redis server")
+                .expose(),
+        )
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap()
     }
 
     pub fn keys(&self, event_id: &str) -> EventKeys {
@@ -221,7 +228,7 @@ impl Drop for TestEnv {
         } else {
             Vec::new()
         };
-        let settings = self.reset_settings(&kafka);
+        let settings = self.stack_settings(&kafka);
         let cleanup = std::thread::spawn(move || {
             if let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
                 runtime.block_on(consumers::reset::remove_all(&settings));

@@ -63,6 +63,56 @@ fn append(path: &Path) -> File {
         .unwrap_or_else(|e| panic!("cannot open {}: {e}", path.display()))
 }
 
+/// A server process of a test's own: a free port, a private directory (removed when dropped)
+/// with the server's output in `server.log`, and the process while it runs (killed with
+/// SIGKILL when dropped). Each kind of server says how to start it and when it is up.
+pub(crate) struct Server {
+    pub port: u16,
+    pub dir: PathBuf,
+    pub child: Option<Child>,
+}
+
+impl Server {
+    /// A port and a directory `ticketing-{what}-{id}`; nothing runs yet.
+    pub fn new(what: &str) -> Self {
+        Self {
+            port: crate::free_port(),
+            dir: private_dir(what),
+            child: None,
+        }
+    }
+
+    /// The server's output.
+    pub fn log(&self) -> PathBuf {
+        self.dir.join("server.log")
+    }
+
+    /// Starts `command` (killing the server first if it runs), then asks `up` every `every`
+    /// until it says yes, for at most `limit`; panics naming `what` if it does not.
+    pub async fn start<F, Fut>(&mut self, command: Command, what: &str, every: Duration, limit: Duration, up: F)
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        self.kill();
+        let log = self.log();
+        self.child = Some(spawn(command, &log));
+        wait_up(&mut self.child, what, &log, every, limit, up).await;
+    }
+
+    /// Kills the server with SIGKILL, as a crash would.
+    pub fn kill(&mut self) {
+        kill(&mut self.child);
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+        std::fs::remove_dir_all(&self.dir).ok();
+    }
+}
+
 /// A directory of a test's own under the system's temporary directory, `ticketing-{what}-{id}`.
 pub(crate) fn private_dir(what: &str) -> PathBuf {
     let id = &uuid::Uuid::new_v4().simple().to_string()[..12];

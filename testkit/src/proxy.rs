@@ -1,11 +1,15 @@
 //! A TCP proxy that can be switched off, to take a real server "down" for one test only:
 //! switching off cuts every open connection and refuses new ones until switched on again.
-//! It can also stall: take connections and never answer, like a server that hangs.
+//! It can also stall: take connections and never answer, like a server that hangs; or cut
+//! the connection that carries a given request once the server has it, so that the server
+//! runs the request and the client never hears the answer.
 //! [`TestEnv::proxy`] puts one in front of a dependency where the settings say it is.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
 
-use tokio::io::copy_bidirectional;
+use tokio::io::{self, AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
@@ -13,7 +17,7 @@ use crate::env::{kafka_bootstrap, TestEnv};
 
 pub struct Proxy {
     address: SocketAddr,
-    mode: watch::Sender<Mode>,
+    mode: Arc<watch::Sender<Mode>>,
 }
 
 /// What a proxy does with connections.
@@ -26,40 +30,46 @@ pub enum Mode {
     /// Takes them and never sends or forwards a byte; they stay open, silent, until the
     /// proxy refuses (so switching back to forwarding does not rescue a client stuck on one).
     Stall,
+    /// Forwards them, open ones included, until a client sends bytes containing the pattern:
+    /// forwards those as well but passes no answer back, and cuts that connection once the
+    /// server has had time to run them; then goes back to [`Mode::Forward`]. A pattern split
+    /// between two reads is not seen: give one that lies inside a single request.
+    CutAfter(&'static str),
 }
+
+/// How long a connection cut by [`Mode::CutAfter`] stays open after the request, for the
+/// server to run it.
+const RUN_TIME: Duration = Duration::from_millis(200);
 
 impl Proxy {
     /// A proxy on a free local port forwarding to `target`, initially `up` or not.
     pub async fn start(target: SocketAddr, up: bool) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
-        let (tx, rx) = watch::channel(if up { Mode::Forward } else { Mode::Refuse });
+        let (tx, _) = watch::channel(if up { Mode::Forward } else { Mode::Refuse });
+        let mode = Arc::new(tx);
+        let switch = Arc::clone(&mode);
         tokio::spawn(async move {
-            while let Ok((mut inbound, _)) = listener.accept().await {
-                let mut mode = rx.clone();
-                let now = *mode.borrow();
+            while let Ok((inbound, _)) = listener.accept().await {
+                let switch = Arc::clone(&switch);
+                let now = *switch.borrow();
                 tokio::spawn(async move {
                     match now {
                         // Dropped: the client sees the connection closed at once.
                         Mode::Refuse => {}
                         Mode::Stall => {
-                            let _ = mode.wait_for(|m| *m == Mode::Refuse).await;
+                            let _ = switch.subscribe().wait_for(|m| *m == Mode::Refuse).await;
                         }
-                        Mode::Forward => {
-                            let Ok(mut outbound) = TcpStream::connect(target).await else {
-                                return;
-                            };
-                            tokio::select! {
-                                _ = copy_bidirectional(&mut inbound, &mut outbound) => {}
-                                _ = mode.wait_for(|m| *m != Mode::Forward) => {}
+                        Mode::Forward | Mode::CutAfter(_) => {
+                            if let Ok(outbound) = TcpStream::connect(target).await {
+                                forward(inbound, outbound, &switch).await;
                             }
                         }
                     }
-                    drop(inbound);
                 });
             }
         });
-        Self { address, mode: tx }
+        Self { address, mode }
     }
 
     pub fn port(&self) -> u16 {
@@ -73,6 +83,59 @@ impl Proxy {
 
     pub fn set_mode(&self, mode: Mode) {
         self.mode.send_replace(mode);
+    }
+
+    /// The mode now: [`Mode::CutAfter`] until it has cut.
+    pub fn mode(&self) -> Mode {
+        *self.mode.borrow()
+    }
+}
+
+/// Forwards between `inbound` and `outbound` until either side closes, the proxy stops
+/// forwarding, or (in [`Mode::CutAfter`]) the client sends the pattern; then drops both.
+async fn forward(inbound: TcpStream, outbound: TcpStream, switch: &watch::Sender<Mode>) {
+    let (mut from_client, mut to_client) = inbound.into_split();
+    let (mut from_server, mut to_server) = outbound.into_split();
+    let answers = io::copy(&mut from_server, &mut to_client);
+    let requests = async {
+        let mut buffer = vec![0u8; 64 * 1024];
+        loop {
+            let n = match from_client.read(&mut buffer).await {
+                Ok(0) | Err(_) => return None,
+                Ok(n) => n,
+            };
+            let chunk = &buffer[..n];
+            let now = *switch.borrow();
+            if let Mode::CutAfter(pattern) = now {
+                if chunk.windows(pattern.len()).any(|w| w == pattern.as_bytes()) {
+                    return Some((chunk.to_vec(), pattern));
+                }
+            }
+            if to_server.write_all(chunk).await.is_err() {
+                return None;
+            }
+        }
+    };
+    let mut mode = switch.subscribe();
+    let stopped = mode.wait_for(|m| matches!(m, Mode::Refuse | Mode::Stall));
+    // Whichever ends first ends the others; the request to cut after ends the answers too,
+    // so that its own answer never gets through.
+    let cut = tokio::select! {
+        _ = answers => None,
+        _ = stopped => None,
+        cut = requests => cut,
+    };
+    if let Some((request, pattern)) = cut {
+        if to_server.write_all(&request).await.is_ok() {
+            switch.send_if_modified(|m| {
+                let cutting = *m == Mode::CutAfter(pattern);
+                if cutting {
+                    *m = Mode::Forward;
+                }
+                cutting
+            });
+            tokio::time::sleep(RUN_TIME).await;
+        }
     }
 }
 
@@ -94,8 +157,15 @@ impl TestEnv {
     pub async fn proxy(&self, dependency: Dependency, up: bool) -> (Proxy, (&'static str, String)) {
         let settings = self.settings(&[]);
         let (variable, url, default_port) = match dependency {
-            Dependency::Redis => ("REDIS_URL", settings.redis.url.expose().to_owned(), 6379),
-            Dependency::Rabbitmq => ("AMQP_URL", settings.amqp.url.expose().to_owned(), 5672),
+            Dependency::Redis => {
+                let url = settings
+                    .redis
+                    .target
+                    .server()
+                    .expect("a proxy stands before one Redis server");
+                ("REDIS_URL", url.expose().to_owned(), 6379)
+            }
+            Dependency::Rabbitmq => ("AMQP_URL", settings.amqp.nodes[0].expose().to_owned(), 5672),
             Dependency::Mysql => ("MYSQL_URL", settings.mysql.url.expose().to_owned(), 3306),
             Dependency::Dynamodb => (
                 "DYNAMODB_ENDPOINT",

@@ -95,7 +95,7 @@ async fn reset(state: &AppState, admin: &Claims) -> Result<Value, ApiError> {
     // The empty seat state is the right one from now on, while the stores empty themselves as
     // their consumers reach the command: it must not be rebuilt from them.
     let events: Vec<String> = state.catalog().events().map(|e| e.event_id.clone()).collect();
-    infra::redis::mark_verified(&mut state.redis(), state.key_prefix(), &events)
+    infra::redis::mark_verified(&state.redis(), state.key_prefix(), &events)
         .await
         .map_err(|e| ApiError::redis(e, "Failed to mark the seat state verified"))?;
     let messages = amqp::purge_all(state.amqp()).await.map_err(broker)?;

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use redis::aio::ConnectionManager;
+use infra::redis::Conn;
 use sha2::{Digest, Sha256};
 
 /// Failed logins allowed per email and window.
@@ -15,13 +15,13 @@ pub const WINDOW: Duration = Duration::from_secs(60);
 /// The failed-login counters under one key prefix.
 #[derive(Clone)]
 pub struct Limiter {
-    redis: ConnectionManager,
+    redis: Conn,
     prefix: String,
 }
 
 impl Limiter {
     /// Counters in `redis` under `key_prefix`.
-    pub fn new(redis: ConnectionManager, key_prefix: &str) -> Self {
+    pub fn new(redis: Conn, key_prefix: &str) -> Self {
         Self {
             redis,
             prefix: key_prefix.to_owned(),

@@ -1,6 +1,6 @@
 //! `GET /api/v1/health` (the process is up) and `GET /api/v1/ready` (every dependency
 //! answers; 503 naming the ones that do not, so a load balancer stops sending traffic; the
-//! optional replay topic is reported but never causes a 503).
+//! optional replay topic and read replica are reported but never cause a 503).
 
 use std::time::Duration;
 
@@ -38,20 +38,46 @@ pub struct Check {
     /// Why it is down.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// A read replica's lag behind its primary, in seconds.
+    #[serde(rename = "lagSeconds", skip_serializing_if = "Option::is_none")]
+    pub lag_seconds: Option<u64>,
 }
 
 impl Check {
     fn up() -> Self {
-        Self {
-            status: "up",
-            error: None,
-        }
+        Self::new("up", None)
     }
 
     fn down(error: String) -> Self {
+        Self::new("down", Some(error))
+    }
+
+    fn new(status: &'static str, error: Option<String>) -> Self {
         Self {
-            status: "down",
-            error: Some(error),
+            status,
+            error,
+            lag_seconds: None,
+        }
+    }
+
+    /// The read replica: `up` with its lag while it replicates, `down` when it does not
+    /// answer or its replication is stopped, `disabled` when there is none.
+    async fn replica(state: &AppState) -> Self {
+        let Some(replica) = state.mysql_replica() else {
+            return Self::new("disabled", None);
+        };
+        let lag = tokio::time::timeout(CHECK_TIMEOUT, async {
+            let mut conn = replica.get_conn().await?;
+            infra::mysql::replica_lag(&mut conn).await
+        });
+        match lag.await {
+            Ok(Ok(Some(lag))) => Self {
+                lag_seconds: Some(lag),
+                ..Self::up()
+            },
+            Ok(Ok(None)) => Self::down("replication is stopped".into()),
+            Ok(Err(e)) => Self::down(e.to_string()),
+            Err(_) => Self::down(format!("no answer within {CHECK_TIMEOUT:?}")),
         }
     }
 
@@ -67,10 +93,7 @@ impl Check {
     /// One of the relay's links, `None` when this instance has none.
     fn link(link: Option<&LinkHealth>) -> Self {
         match link.map(LinkHealth::status) {
-            None => Self {
-                status: "disabled",
-                error: None,
-            },
+            None => Self::new("disabled", None),
             Some(Ok(())) => Self::up(),
             Some(Err(error)) => Self::down(error),
         }
@@ -86,6 +109,10 @@ struct Readiness {
     /// The optional replay topic: reported, but never the reason for a 503. Its outage
     /// holds events in the outbox; taking every api out of rotation for it would stop sales.
     kafka: Check,
+    /// The optional read replica of the ticket queries, with its lag: reported, but never the
+    /// reason for a 503 (sales do not need it).
+    #[serde(rename = "mysqlReplica")]
+    mysql_replica: Check,
 }
 
 async fn ready(state: AppState) -> Response {
@@ -94,13 +121,14 @@ async fn ready(state: AppState) -> Response {
         let mut conn = state.mysql().get_conn().await?;
         conn.ping().await
     });
-    let (redis, mysql) = join(redis, mysql).await;
+    let ((redis, mysql), replica) = join(join(redis, mysql), Check::replica(&state)).await;
     let readiness = Readiness {
         status: "ready",
         redis: Check::probe(redis),
         rabbitmq: Check::link(state.broker()),
         mysql: Check::probe(mysql),
         kafka: Check::link(state.topic()),
+        mysql_replica: replica,
     };
     let all_up = [&readiness.redis, &readiness.rabbitmq, &readiness.mysql]
         .iter()

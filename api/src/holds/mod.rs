@@ -22,7 +22,7 @@ use warp::reply::Response;
 use warp::{Filter, Rejection, Reply};
 
 use crate::auth::{self, Claims};
-use crate::error::ApiError;
+use crate::error::{ApiError, Unsettled};
 use crate::filters::{json_body, with_state};
 use crate::idempotency::{self, Scope};
 use crate::metrics;
@@ -270,7 +270,13 @@ async fn checkout(state: &AppState, buyer: &Claims, id: &str, body: &[u8]) -> Re
         .await
         // The charge stays: a retry with the same card reuses it, and if none comes the
         // sweeper refunds it once the hold has lapsed.
-        .map_err(redis_failed)?;
+        .map_err(|e| {
+            let sale = Unsettled::Order {
+                hold_id: id.to_string(),
+                order_id,
+            };
+            ApiError::redis_selling(e, sale, "The checkout script failed")
+        })?;
     match outcome {
         CheckoutOutcome::Sold => Ok((StatusCode::CREATED, order, None)),
         CheckoutOutcome::SoldBefore { order, charge } => {

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use domain::{Price, Ticket};
 use infra::contract::{OUTBOX_EVENT_FIELD, OUTBOX_ID_FIELD};
+use infra::redis::Conn;
 use infra::redis::{remaining_field, EventKeys};
-use redis::aio::ConnectionManager;
 use redis::{AsyncCommands, RedisResult, Script};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -170,7 +170,7 @@ pub struct Sale<'a> {
 /// The hold scripts on one connection, for keys under one prefix.
 #[derive(Clone)]
 pub struct HoldStore {
-    conn: ConnectionManager,
+    conn: Conn,
     prefix: String,
     hold: Script,
     release: Script,
@@ -179,7 +179,7 @@ pub struct HoldStore {
 
 impl HoldStore {
     /// The scripts on `conn`, keys under `prefix`.
-    pub fn new(conn: ConnectionManager, prefix: &str) -> Self {
+    pub fn new(conn: Conn, prefix: &str) -> Self {
         Self {
             conn,
             prefix: prefix.to_owned(),

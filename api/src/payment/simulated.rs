@@ -18,7 +18,7 @@
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
-use redis::aio::ConnectionManager;
+use infra::redis::Conn;
 use sha2::{Digest, Sha256};
 
 use super::{Charge, PaymentError, PaymentGateway};
@@ -26,14 +26,14 @@ use super::{Charge, PaymentError, PaymentGateway};
 /// The simulated gateway.
 #[derive(Clone)]
 pub struct SimulatedGateway {
-    redis: ConnectionManager,
+    redis: Conn,
     prefix: String,
     latency: Duration,
 }
 
 impl SimulatedGateway {
     /// A gateway keeping its ledger in `redis` under `key_prefix`.
-    pub fn new(redis: ConnectionManager, key_prefix: &str, latency: Duration) -> Self {
+    pub fn new(redis: Conn, key_prefix: &str, latency: Duration) -> Self {
         Self {
             redis,
             prefix: key_prefix.to_owned(),

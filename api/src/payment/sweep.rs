@@ -5,8 +5,7 @@
 
 use std::time::Duration;
 
-use futures_util::StreamExt;
-use redis::aio::ConnectionManager;
+use infra::redis::Conn;
 use redis::AsyncCommands;
 
 use super::simulated::SimulatedGateway;
@@ -19,21 +18,13 @@ pub const EVERY: Duration = Duration::from_secs(30);
 /// One pass over the ledger: refunds every standing charge whose hold is no longer held and
 /// was not sold by it. Returns how many it refunded.
 pub async fn sweep(
-    redis: &ConnectionManager,
+    redis: &Conn,
     prefix: &str,
     holds: &HoldStore,
     gateway: &dyn PaymentGateway,
 ) -> redis::RedisResult<usize> {
     let pattern = SimulatedGateway::ledger_pattern(prefix);
-    let entries: Vec<String> = {
-        let mut conn = redis.clone();
-        let mut iter = conn.scan_match::<_, String>(&pattern).await?;
-        let mut keys = Vec::new();
-        while let Some(key) = iter.next().await {
-            keys.push(key?);
-        }
-        keys
-    };
+    let entries = infra::redis::keys_matching(&mut redis.clone(), &pattern).await?;
     let now = chrono::Utc::now().timestamp_millis();
     let mut refunded = 0;
     for entry in entries {

@@ -15,7 +15,7 @@ use warp::reply::Response;
 use warp::{Filter, Rejection};
 
 use crate::auth::{self, Claims};
-use crate::error::ApiError;
+use crate::error::{ApiError, Unsettled};
 use crate::filters::{json_body, with_state};
 use crate::idempotency::{self, Scope};
 use crate::metrics;
@@ -80,11 +80,10 @@ pub async fn purchase(state: &AppState, buyer: Option<&Claims>, body: &[u8]) -> 
     span.record("ticket_id", tracing::field::display(ticket.ticket_id));
     let json = serde_json::to_string(&ticket).map_err(anyhow::Error::from)?;
     let event = TicketEvent::from_ticket_json(&json);
-    let outcome = state
-        .seat_lock()
-        .sell(&seat, &ticket, &event)
-        .await
-        .map_err(|e| ApiError::redis_selling(e, ticket.ticket_id, "The seat lock script failed"))?;
+    let outcome =
+        state.seat_lock().sell(&seat, &ticket, &event).await.map_err(|e| {
+            ApiError::redis_selling(e, Unsettled::Ticket(ticket.ticket_id), "The seat lock script failed")
+        })?;
     match outcome {
         Outcome::Sold => Ok(Sold { ticket, json }),
         Outcome::Taken => Err(ApiError::conflict(

@@ -2,8 +2,9 @@
 
 use domain::Ticket;
 use infra::contract::{OUTBOX_EVENT_FIELD, OUTBOX_ID_FIELD};
+use infra::redis::Conn;
 use infra::redis::{remaining_field, EventKeys};
-use redis::aio::{ConnectionLike, ConnectionManager};
+use redis::aio::ConnectionLike;
 use redis::Script;
 
 use crate::seat::Seat;
@@ -27,7 +28,7 @@ pub enum Outcome {
 /// Redis Cluster connection (tested on a real cluster), since every key of an event shares
 /// its hash slot.
 #[derive(Clone)]
-pub struct SeatLock<C = ConnectionManager> {
+pub struct SeatLock<C = Conn> {
     conn: C,
     script: Script,
     key_prefix: String,

@@ -9,6 +9,7 @@ use domain::{Event, Price, Venue, Zone};
 use serde::Serialize;
 
 use infra::redis::{EventKeys, SOLD_FIELD};
+use redis::AsyncCommands;
 
 use super::params::{parse_id, Params};
 use super::{Page, Query};
@@ -31,15 +32,17 @@ pub struct EventView<'c> {
     seats_left: Option<u64>,
 }
 
-/// The views of `events`, with their seats left read from Redis in one round trip.
+/// The views of `events`, with their seats left read from Redis: one `HGET` per event, side
+/// by side (one request may not span the slots of two events on a cluster).
 async fn views<'c>(state: &'c AppState, events: Vec<&'c Event>) -> Vec<EventView<'c>> {
-    let mut pipe = redis::pipe();
-    for event in &events {
-        pipe.hget(EventKeys::new(state.key_prefix(), &event.event_id).counts(), SOLD_FIELD);
-    }
+    let reads = events.iter().map(|event| {
+        let counts = EventKeys::new(state.key_prefix(), &event.event_id).counts();
+        let mut redis = state.redis();
+        async move { redis.hget::<_, _, Option<u64>>(counts, SOLD_FIELD).await }
+    });
     // Per event the `sold` counter (absent before the first sale); None for all of them
     // when Redis does not answer.
-    let sold: Option<Vec<Option<u64>>> = match pipe.query_async(&mut state.redis()).await {
+    let sold: Option<Vec<Option<u64>>> = match futures_util::future::try_join_all(reads).await {
         Ok(sold) => Some(sold),
         Err(e) => {
             tracing::warn!(error = %e, "events: seats left unknown, Redis did not answer");

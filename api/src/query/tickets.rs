@@ -202,7 +202,7 @@ async fn sales_by_zone(state: &AppState, event: &Event) -> Result<BTreeMap<u32, 
 
 async fn connection(state: &AppState) -> Result<mysql_async::Conn, ApiError> {
     state
-        .mysql()
+        .mysql_read()
         .get_conn()
         .await
         .map_err(|e| ApiError::mysql(e, "Failed to get a MySQL connection"))

@@ -148,7 +148,7 @@ async fn run(state: &AppState, event_id: &str) {
 /// Whether each event's seat state is verified.
 async fn verified(state: &AppState, events: &[String]) -> redis::RedisResult<Vec<bool>> {
     let events: Vec<&str> = events.iter().map(String::as_str).collect();
-    infra::redis::verified(&mut state.redis(), state.key_prefix(), &events).await
+    infra::redis::verified(&state.redis(), state.key_prefix(), &events).await
 }
 
 /// Rebuilds the seat state of `event_id` from MySQL and marks it verified; `None` when there

@@ -53,9 +53,6 @@ pub struct Relay {
     publisher: Publisher,
     topic: Option<TopicProducer>,
     settings: RelaySettings,
-    /// Entries read since the last look were held back (their event's seat state was not
-    /// verified): they wait in this relay's pending list, to be read again.
-    held_back: bool,
 }
 
 /// How long the relay waits before it reads entries it held back again.
@@ -95,7 +92,6 @@ impl Relay {
             publisher,
             topic,
             settings: settings.relay.clone(),
-            held_back: false,
         })
     }
 
@@ -143,11 +139,11 @@ impl Relay {
                     }
                 }
                 Ok(entries) => {
-                    self.deliver_all(&entries, &mut stop).await;
+                    let held_back = self.deliver_all(&entries, &mut stop).await;
                     retry = backoff(BACKOFF_MIN, self.settings.backoff_max);
-                    if std::mem::take(&mut self.held_back) {
-                        // Read them again from this relay's pending list once the event is
-                        // rebuilt, not after RELAY_CLAIM_IDLE_MS.
+                    if held_back {
+                        // They wait in this relay's pending list: read them again from there
+                        // once the event is rebuilt, not after RELAY_CLAIM_IDLE_MS.
                         phase = Phase::OwnPending;
                         stop.sleep(HELD_BACK_RETRY).await;
                     }
@@ -192,31 +188,33 @@ impl Relay {
         }
     }
 
-    /// Delivers what one read returned, in batches of at most `RELAY_BATCH_SIZE`.
-    async fn deliver_all(&mut self, entries: &[Entry], stop: &mut Stop) {
+    /// Delivers what one read returned, in batches of at most `RELAY_BATCH_SIZE`; whether it
+    /// held any back.
+    async fn deliver_all(&mut self, entries: &[Entry], stop: &mut Stop) -> bool {
+        let mut held_back = false;
         for batch in entries.chunks(self.settings.batch_size) {
             if stop.expired() {
-                return;
+                break;
             }
-            self.deliver(batch, stop).await;
+            held_back |= self.deliver(batch, stop).await;
         }
+        held_back
     }
 
     /// Publishes `batch` until confirmed, produces it to the replay topic if there is one,
     /// then acknowledges it; each step retried with backoff. Gives up only when the shutdown
     /// grace period is over: the entries stay pending and the next run delivers them again.
     /// Before every attempt, entries of events whose seat state is not verified are held back
-    /// ([`Outbox::verified_only`], `crate::recovery`).
-    async fn deliver(&mut self, batch: &[Entry], stop: &mut Stop) {
+    /// ([`Outbox::verified_only`], `crate::recovery`): they stay pending, and the answer is
+    /// whether any were.
+    async fn deliver(&mut self, batch: &[Entry], stop: &mut Stop) -> bool {
         let mut retry = backoff(BACKOFF_MIN, self.settings.backoff_max);
+        let mut held_back = false;
         let (entries, messages) = loop {
             let attempt = match self.outbox.verified_only(batch).await {
-                Ok(entries) if entries.is_empty() => {
-                    self.held_back = true;
-                    return;
-                }
+                Ok(entries) if entries.is_empty() => return true,
                 Ok(entries) => {
-                    self.held_back |= entries.len() < batch.len();
+                    held_back = entries.len() < batch.len();
                     let messages = batch::messages(&entries);
                     let started = Instant::now();
                     match self.publisher.publish(&messages).await {
@@ -235,7 +233,7 @@ impl Relay {
                     tracing::warn!(error = %e, entries = batch.len(), "publish failed; retrying");
                     if stop.expired() {
                         tracing::warn!(entries = batch.len(), "shutdown grace over: entries stay in the outbox");
-                        return;
+                        return held_back;
                     }
                     stop.sleep(retry.next().unwrap_or(self.settings.backoff_max)).await;
                 }
@@ -254,7 +252,7 @@ impl Relay {
                         entries = entries.len(),
                         "shutdown grace over: entries stay in the outbox"
                     );
-                    return;
+                    return held_back;
                 }
                 stop.sleep(retry.next().unwrap_or(self.settings.backoff_max)).await;
             }
@@ -263,7 +261,7 @@ impl Relay {
             tracing::warn!(error = %e, entries = entries.len(), "acknowledging published entries failed; retrying");
             if stop.expired() {
                 // Published but not acknowledged: they will be published once more.
-                return;
+                return held_back;
             }
             stop.sleep(retry.next().unwrap_or(self.settings.backoff_max)).await;
         }
@@ -272,6 +270,7 @@ impl Relay {
             messages = messages.len(),
             "relayed ticket events"
         );
+        held_back
     }
 
     /// Drains the outbox without waiting for new entries.
@@ -284,7 +283,10 @@ impl Relay {
                 }
                 match self.outbox.read(cursor, count, None).await {
                     Ok(entries) if entries.is_empty() => break,
-                    Ok(entries) => self.deliver_all(&entries, stop).await,
+                    // Entries held back stay pending for the next run.
+                    Ok(entries) => {
+                        self.deliver_all(&entries, stop).await;
+                    }
                     Err(e) => {
                         tracing::warn!(error = %e, "outbox unreadable during shutdown; entries stay for the next run");
                         return;

@@ -4,18 +4,38 @@
 //! An entry read but never acknowledged stays pending in the group: this relay reads its own
 //! pending entries again at start, and takes over other relays' entries once they have been
 //! idle for the configured time.
+//!
+//! On one Redis server a read is one `XREADGROUP` over every stream, blocking until an entry
+//! comes. On a Redis Cluster the streams of different events lie in different slots, which
+//! one command may not span: a read there is one `XREADGROUP` per stream, side by side and
+//! not blocking, and when none returns anything the reader waits a little before the next
+//! ([`POLL_MIN`] doubling up to [`POLL_MAX`], never beyond the read's own block time).
 
+use std::sync::LazyLock;
 use std::time::Duration;
+
+use futures_util::future::try_join_all;
 
 use infra::config::RedisSettings;
 use infra::contract::{OUTBOX_EVENT_FIELD, OUTBOX_ID_FIELD};
-use infra::redis::EventKeys;
-use redis::aio::ConnectionManager;
+use infra::redis::{Conn, EventKeys};
 use redis::streams::{StreamAutoClaimOptions, StreamAutoClaimReply, StreamId, StreamReadOptions, StreamReadReply};
 use redis::{AsyncCommands, RedisResult};
 
 /// The consumer group all relays share.
 pub const GROUP: &str = "relay";
+
+/// The first wait after a read on a cluster found nothing.
+pub const POLL_MIN: Duration = Duration::from_millis(2);
+/// The longest wait between reads on a cluster that find nothing.
+pub const POLL_MAX: Duration = Duration::from_millis(50);
+
+/// Acknowledges and deletes entries ARGV of stream KEYS[1] of group `relay`, atomically.
+static ACK: LazyLock<redis::Script> = LazyLock::new(|| {
+    redis::Script::new(
+        "redis.call('XACK', KEYS[1], 'relay', unpack(ARGV)) return redis.call('XDEL', KEYS[1], unpack(ARGV))",
+    )
+});
 
 /// One ticket event waiting to be published.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,13 +63,15 @@ pub enum Cursor {
 
 /// The outbox streams of every event, seen by one relay consumer.
 pub struct Outbox {
-    conn: ConnectionManager,
+    conn: Conn,
     /// The stream keys, and at the same index the event of each.
     streams: Vec<String>,
     events: Vec<String>,
     consumer: String,
     /// The key prefix, for the events' verification marks.
     prefix: String,
+    /// How long the next read on a cluster waits if it finds nothing.
+    idle_wait: Duration,
 }
 
 impl Outbox {
@@ -77,6 +99,7 @@ impl Outbox {
             events: event_ids,
             consumer,
             prefix: settings.key_prefix.clone(),
+            idle_wait: POLL_MIN,
         })
     }
 
@@ -96,20 +119,42 @@ impl Outbox {
     /// Reads up to `count` entries per stream (Redis applies `COUNT` to each stream), waiting
     /// up to `block` for new ones.
     pub async fn read(&mut self, cursor: Cursor, count: usize, block: Option<Duration>) -> RedisResult<Vec<Entry>> {
-        let mut options = StreamReadOptions::default().group(GROUP, &self.consumer).count(count);
-        if let Some(block) = block {
-            options = options.block(usize::try_from(block.as_millis()).unwrap_or(usize::MAX));
-        }
+        let options = || StreamReadOptions::default().group(GROUP, &self.consumer).count(count);
         let position = match cursor {
             Cursor::Pending => "0",
             Cursor::New => ">",
         };
-        let positions = vec![position; self.streams.len()];
-        let reply: Option<StreamReadReply> = self.conn.xread_options(&self.streams, &positions, &options).await?;
-        let raw = reply.into_iter().flat_map(|r| r.keys).flat_map(|key| {
-            let stream = key.key;
-            key.ids.into_iter().map(move |id| (stream.clone(), id))
-        });
+        let replies = if self.conn.is_cluster() {
+            let replies = try_join_all(self.streams.iter().map(|stream| {
+                let mut conn = self.conn.clone();
+                let options = options();
+                async move { conn.xread_options(&[stream], &[position], &options).await }
+            }))
+            .await?;
+            let found = replies.iter().any(Option::is_some);
+            if let (Some(block), false) = (block, found) {
+                tokio::time::sleep(self.idle_wait.min(block)).await;
+                self.idle_wait = (self.idle_wait * 2).min(POLL_MAX);
+            } else {
+                self.idle_wait = POLL_MIN;
+            }
+            replies
+        } else {
+            let options = match block {
+                Some(block) => options().block(usize::try_from(block.as_millis()).unwrap_or(usize::MAX)),
+                None => options(),
+            };
+            let positions = vec![position; self.streams.len()];
+            vec![self.conn.xread_options(&self.streams, &positions, &options).await?]
+        };
+        let raw = replies
+            .into_iter()
+            .flatten()
+            .flat_map(|r: StreamReadReply| r.keys)
+            .flat_map(|key| {
+                let stream = key.key;
+                key.ids.into_iter().map(move |id| (stream.clone(), id))
+            });
         self.entries(raw.collect()).await
     }
 
@@ -137,7 +182,7 @@ impl Outbox {
         let mut events: Vec<&str> = entries.iter().map(|e| e.event_id.as_str()).collect();
         events.sort_unstable();
         events.dedup();
-        let verified = infra::redis::verified(&mut self.conn, &self.prefix, &events).await?;
+        let verified = infra::redis::verified(&self.conn, &self.prefix, &events).await?;
         let unverified: Vec<&str> = events
             .iter()
             .zip(verified)
@@ -157,21 +202,19 @@ impl Outbox {
             .collect())
     }
 
-    /// Acknowledges and deletes published entries, atomically per stream.
+    /// Acknowledges and deletes published entries, atomically per stream (one script per
+    /// stream, side by side).
     pub async fn ack(&mut self, entries: &[Entry]) -> RedisResult<()> {
-        let mut pipe = redis::pipe();
-        pipe.atomic();
-        for stream in &self.streams {
+        try_join_all(self.streams.iter().filter_map(|stream| {
             let ids: Vec<&str> = entries
                 .iter()
                 .filter(|e| &e.stream == stream)
                 .map(|e| e.id.as_str())
                 .collect();
-            if !ids.is_empty() {
-                pipe.xack(stream, GROUP, &ids).ignore().xdel(stream, &ids).ignore();
-            }
-        }
-        pipe.query_async(&mut self.conn).await
+            (!ids.is_empty()).then(|| ack(self.conn.clone(), stream, ids))
+        }))
+        .await?;
+        Ok(())
     }
 
     /// Turns raw stream entries into [`Entry`]s. An entry without a ticket id or body was
@@ -199,17 +242,15 @@ impl Outbox {
                         id = id.id,
                         "outbox entry without ticket id or event body, discarded"
                     );
-                    redis::pipe()
-                        .atomic()
-                        .xack(&stream, GROUP, &[&id.id])
-                        .ignore()
-                        .xdel(&stream, &[&id.id])
-                        .ignore()
-                        .query_async::<()>(&mut self.conn)
-                        .await?;
+                    ack(self.conn.clone(), &stream, vec![&id.id]).await?;
                 }
             }
         }
         Ok(entries)
     }
+}
+
+/// Acknowledges and deletes entries `ids` of `stream`, atomically.
+async fn ack(mut conn: Conn, stream: &str, ids: Vec<&str>) -> RedisResult<()> {
+    ACK.key(stream).arg(ids).invoke_async::<()>(&mut conn).await
 }

@@ -1,10 +1,12 @@
-//! The seat lock on a real Redis Cluster (three primaries, started by `scripts/test.sh`;
-//! `TEST_REDIS_CLUSTER` names its nodes): the script and keys the api uses run unchanged,
-//! because every key of an event carries the event id as its hash tag.
+//! The seat lock and the api on a real Redis Cluster (three primaries, started by
+//! `scripts/test.sh`; `TEST_REDIS_CLUSTER` names its nodes): the script and keys the api uses
+//! run unchanged, because every key of an event carries the event id as its hash tag; the
+//! relay reads each event's outbox on its own node.
 
 use api::purchase::request;
 use api::purchase::seat_lock::{Outcome, SeatLock};
 use api::seat::Seat;
+use consumers::startup::Which;
 use domain::Catalog;
 use futures_util::{stream, StreamExt};
 use infra::contract::TicketEvent;
@@ -12,6 +14,10 @@ use infra::redis::EventKeys;
 use redis::cluster::ClusterClient;
 use redis::cluster_async::ClusterConnection;
 use redis::AsyncCommands;
+use serde_json::Value;
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+use testkit::{eventually, TestApp, TestConsumers, TestEnv};
 
 fn cluster_nodes() -> Vec<String> {
     std::env::var("TEST_REDIS_CLUSTER")
@@ -43,7 +49,7 @@ async fn the_seat_lock_sells_each_seat_once_on_a_redis_cluster() {
     let lock = SeatLock::new(conn.clone(), prefix.clone());
     lock.load().await.unwrap();
     // A fresh seat state, nothing in any store: verified as it is (api/src/recovery/).
-    infra::redis::mark_verified(&mut conn, &prefix, &["Event1".to_owned(), "Event3".to_owned()])
+    infra::redis::mark_verified(&conn, &prefix, &["Event1".to_owned(), "Event3".to_owned()])
         .await
         .unwrap();
     let catalog = Catalog::builtin().unwrap();
@@ -99,4 +105,98 @@ async fn the_seat_lock_sells_each_seat_once_on_a_redis_cluster() {
         names.extend([1, 5, 9].map(|zone| keys.seats(zone)));
         let _: i64 = conn.del(names).await.unwrap();
     }
+}
+
+/// Two api instances on the cluster, each with a relay of its own name, sell the seats of two
+/// events that live on different primaries, every seat asked for by more than one buyer and
+/// every request sent to either instance: each seat is sold once, and every sale reaches both
+/// stores once.
+#[tokio::test]
+async fn two_api_instances_on_a_redis_cluster_sell_each_seat_once_and_relay_every_sale() {
+    let env = TestEnv::new();
+    env.declare_topology().await;
+    let settings = env.settings(&[]);
+    let on_cluster = |relay: &str| {
+        [
+            ("REDIS_URL", String::new()),
+            ("REDIS_CLUSTER_NODES", cluster_nodes().join(",")),
+            ("RELAY_CONSUMER", relay.to_owned()),
+        ]
+    };
+    let apis = [
+        TestApp::spawn(&env, &on_cluster("relay-one")).await,
+        TestApp::spawn(&env, &on_cluster("relay-two")).await,
+    ];
+    let consumers = TestConsumers::spawn(&env, Which::All, &[]);
+
+    // 60 seats, 20 of them asked for twice and 10 of those three times: 90 requests.
+    let seats: Vec<Value> = (1..=30)
+        .flat_map(|column| {
+            [
+                testkit::seat("Venue1", "Event1", 5, "D", column),
+                testkit::seat("Arena2", "Event3", 1, "B", column),
+            ]
+        })
+        .collect();
+    let requests: Vec<Value> = seats.iter().chain(&seats[..20]).chain(&seats[..10]).cloned().collect();
+    let answers: Vec<(u16, Value)> = stream::iter(requests.iter().enumerate())
+        .map(|(i, body)| {
+            let api = &apis[i % 2];
+            async move {
+                // A fresh prefix has no verification mark yet: until the api has checked the
+                // events against the (empty) stores, it answers `seat_state_rebuilding`.
+                for _ in 0..50 {
+                    let (status, answer) = api.purchase(body).await;
+                    if status != 503 {
+                        return (status, answer);
+                    }
+                    assert_eq!(answer["code"], "seat_state_rebuilding", "{answer}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                panic!("the event was never verified")
+            }
+        })
+        .buffer_unordered(32)
+        .collect()
+        .await;
+    let sold: HashMap<String, &Value> = answers
+        .iter()
+        .filter(|(status, _)| *status == 201)
+        .map(|(_, ticket)| (ticket["ticketId"].as_str().unwrap().to_owned(), ticket))
+        .collect();
+    let statuses: Vec<u16> = answers.iter().map(|(status, _)| *status).collect();
+    assert_eq!(sold.len(), 60, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 30, "{statuses:?}");
+    let seat_of = |t: &Value| format!("{}/{}/{}{}", t["eventId"], t["zoneId"], t["row"], t["column"]);
+    let sold_seats: HashSet<String> = sold.values().map(|t| seat_of(t)).collect();
+    assert_eq!(sold_seats.len(), 60, "no seat twice");
+
+    let ids: HashSet<&str> = sold.keys().map(String::as_str).collect();
+    let (rows, items) = eventually("every sale in both stores", Duration::from_secs(60), || async {
+        let rows = env.sql_tickets().await;
+        let items = env.dynamo_tickets().await;
+        (rows.len() >= 60 && items.len() >= 60).then_some((rows, items))
+    })
+    .await;
+    let in_mysql: Vec<&str> = rows.iter().map(|r| r["ticketId"].as_str().unwrap()).collect();
+    assert_eq!(in_mysql.len(), 60, "each once in MySQL");
+    assert_eq!(in_mysql.iter().copied().collect::<HashSet<_>>(), ids);
+    assert_eq!(items.keys().map(String::as_str).collect::<HashSet<_>>(), ids);
+
+    for api in apis {
+        api.stop().await;
+    }
+    consumers.stop().await;
+    let mut redis = infra::redis::connect(&infra::config::RedisSettings {
+        target: infra::config::RedisTarget::Cluster(
+            cluster_nodes().into_iter().map(infra::config::SecretUrl::new).collect(),
+        ),
+        ..settings.redis.clone()
+    })
+    .await
+    .unwrap();
+    let removed = infra::redis::delete_prefixed(&mut redis, &settings.redis.key_prefix)
+        .await
+        .unwrap();
+    assert!(removed > 0, "the sales' keys were on the cluster");
 }

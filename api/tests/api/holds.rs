@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use consumers::startup::Which;
 use serde_json::{json, Value};
-use testkit::{eventually, seat, TestApp, TestConsumers, TestEnv};
+use testkit::{eventually, seat, Dependency, Mode, TestApp, TestConsumers, TestEnv};
 
 /// A hold request for seats `(zone, row, column)` of Hall5 / Event8 (zone 1: 20 x 25).
 fn hold(seats: &[(u32, &str, u32)]) -> Value {
@@ -261,6 +261,45 @@ async fn a_checkout_sells_the_seats_to_the_buyer_in_both_stores_and_a_repeat_is_
         "the public view does not say who bought: {public}"
     );
     consumers.stop().await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_checkout_whose_answer_redis_never_sent_is_outcome_unknown_and_a_retry_answers_that_order_charged_once() {
+    let env = TestEnv::new();
+    let (proxy, through_proxy) = env.proxy(Dependency::Redis, true).await;
+    let app = TestApp::spawn(&env, &[through_proxy]).await;
+    let (token, _) = app.new_buyer().await;
+    let (_, held) = app
+        .post("/api/v1/holds", &hold(&[(1, "H", 1), (1, "H", 2)]), Some(&token))
+        .await;
+    let hold_id = held["holdId"].as_str().unwrap();
+
+    // The checkout script is the one request that carries the order: Redis gets it and runs
+    // it, and its connection is cut before the answer comes back.
+    proxy.set_mode(Mode::CutAfter(r#""orderId":""#));
+    let (status, unknown) = checkout(&app, &token, hold_id, "tok_visa").await;
+    assert_eq!(proxy.mode(), Mode::Forward, "the checkout script's connection was cut");
+    assert_eq!(
+        (status, unknown["code"].as_str(), unknown["holdId"].as_str()),
+        (503, Some("outcome_unknown"), Some(hold_id)),
+        "{unknown}"
+    );
+    assert!(
+        !unknown["message"].as_str().unwrap().contains("nothing was sold"),
+        "{unknown}"
+    );
+
+    // It went through: the retry answers the order it named, and the card was charged once.
+    let (status, order) = checkout(&app, &token, hold_id, "tok_visa").await;
+    assert_eq!(status, 201, "{order}");
+    assert_eq!(order["orderId"], unknown["orderId"]);
+    assert_eq!(order["tickets"].as_array().map(Vec::len), Some(2));
+    let payments = env.payments().await;
+    assert_eq!(payments.len(), 1, "{payments:?}");
+    assert_eq!(payments[0]["status"], "charged");
+    let (_, map) = app.get("/api/v1/events/Event8/seats?zoneId=1").await;
+    assert_eq!(map["sold"], 2);
     app.stop().await;
 }
 

@@ -9,6 +9,7 @@
 mod admin;
 mod auth;
 mod bad_input;
+mod broker_cluster;
 mod cluster;
 mod holds;
 mod idempotency;
@@ -18,3 +19,4 @@ mod purchase;
 mod query;
 mod recovery;
 mod relay;
+mod replica;

@@ -186,12 +186,12 @@ async fn a_redis_restarted_from_its_append_only_file_is_checked_against_the_stor
     redis.kill();
     redis.restart().await;
     let prefix = env.settings(&[]).redis.key_prefix;
-    let mut direct = redis::Client::open(redis.url())
+    let direct = redis::Client::open(redis.url())
         .unwrap()
         .get_multiplexed_async_connection()
         .await
         .unwrap();
-    let verified = infra::redis::verified(&mut direct, &prefix, &["Event8"]).await.unwrap();
+    let verified = infra::redis::verified(&direct, &prefix, &["Event8"]).await.unwrap();
     assert_eq!(verified, [false], "the restart is noticed before any sale");
     let (answers, _) = buy_through_rebuild(&app, 1..=2).await;
     assert_eq!((answers[&1], answers[&2]), (409, 201));

@@ -26,7 +26,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use domain::{Catalog, Event, Ticket, Venue};
 use futures_util::future::try_join_all;
 use infra::amqp::Topology;
-use infra::config::{AmqpSettings, CatalogSettings, ConfigError, DynamoDbSettings, Env, MysqlSettings, RedisSettings};
+use infra::config::{AmqpSettings, DynamoDbSettings};
 use infra::contract::TicketEvent;
 use infra::mysql::{decode_ticket, TicketRow, TICKET_COLUMNS};
 use infra::redis::EventKeys;
@@ -37,38 +37,12 @@ use serde::Serialize;
 
 pub use compare::{compare, Findings, Observed, Store};
 
+use crate::config::StackSettings;
+
 /// How long the audit waits before reading again what tickets in flight could explain.
 pub const SETTLE: Duration = Duration::from_secs(2);
 /// How many times it reads in all when something looks wrong.
 const READS: usize = 3;
-
-/// What an audit reads.
-#[derive(Debug, Clone)]
-pub struct AuditSettings {
-    /// The seat state and the outbox.
-    pub redis: RedisSettings,
-    /// The queues (the DLQs are read, repairs published).
-    pub amqp: AmqpSettings,
-    /// The read model.
-    pub mysql: MysqlSettings,
-    /// The write model.
-    pub dynamodb: DynamoDbSettings,
-    /// Which events there are.
-    pub catalog: CatalogSettings,
-}
-
-impl AuditSettings {
-    /// The sections an audit needs, from `env`.
-    pub fn load(env: &Env) -> Result<Self, ConfigError> {
-        Ok(Self {
-            redis: RedisSettings::load(env)?,
-            amqp: AmqpSettings::load(env)?,
-            mysql: MysqlSettings::load(env)?,
-            dynamodb: DynamoDbSettings::load(env)?,
-            catalog: CatalogSettings::load(env)?,
-        })
-    }
-}
 
 /// The audit of one event.
 #[derive(Debug, Serialize)]
@@ -186,7 +160,7 @@ impl Report {
 
 /// Audits `event` (every event of the catalog when `None`), repairing what it can with
 /// `repair`.
-pub async fn audit(settings: &AuditSettings, event: Option<&str>, repair: bool) -> anyhow::Result<Report> {
+pub async fn audit(settings: &StackSettings, event: Option<&str>, repair: bool) -> anyhow::Result<Report> {
     let catalog = settings.catalog.catalog()?;
     let events: Vec<String> = match event {
         Some(event) => vec![event_and_venue(&catalog, event)?.0.event_id.clone()],
@@ -206,14 +180,14 @@ pub async fn audit(settings: &AuditSettings, event: Option<&str>, repair: bool) 
 
 /// The connections an audit reads through.
 struct Sources<'a> {
-    settings: &'a AuditSettings,
-    redis: redis::aio::ConnectionManager,
+    settings: &'a StackSettings,
+    redis: infra::redis::Conn,
     mysql: mysql_async::Pool,
     dynamodb: aws_sdk_dynamodb::Client,
 }
 
 impl<'a> Sources<'a> {
-    async fn connect(settings: &'a AuditSettings) -> anyhow::Result<Self> {
+    async fn connect(settings: &'a StackSettings) -> anyhow::Result<Self> {
         Ok(Self {
             settings,
             redis: infra::redis::connect(&settings.redis)

@@ -5,7 +5,8 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use consumers::audit::{audit, AuditSettings, Store};
+use consumers::audit::{audit, Store};
+use consumers::config::StackSettings;
 use consumers::startup::Which;
 use domain::Ticket;
 use infra::contract::TicketEvent;
@@ -34,7 +35,7 @@ async fn the_audit_finds_each_planted_fault_and_repairs_what_it_may() {
         (env.sql_tickets().await.len() == 8 && env.dynamo_tickets().await.len() == 8).then_some(())
     })
     .await;
-    let settings = AuditSettings::load(&env.env(&[])).unwrap();
+    let settings = StackSettings::load(&env.env(&[])).unwrap();
     let clean = audit(&settings, Some(EVENT), false).await.unwrap();
     assert_eq!(clean.problems, 0, "{}", clean.text());
     assert_eq!(clean.events[0].sold_in_redis, 8);

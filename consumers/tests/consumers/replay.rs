@@ -91,7 +91,7 @@ async fn the_topic_gets_every_ticket_and_a_replay_rebuilds_both_stores_once() {
     assert_eq!(env.dynamo_tickets().await, items);
 
     // A reset wipes the topic with the rest: no replay can bring the sales back.
-    consumers::reset::reset(&env.reset_settings(&kafka)).await.unwrap();
+    consumers::reset::reset(&env.stack_settings(&kafka)).await.unwrap();
     assert!(env.topic_records().await.is_empty());
 }
 

@@ -9,6 +9,7 @@
 //! order. Dead-lettering is `at-least-once`: a rejected message is not dropped on the way to
 //! its DLQ even if the broker fails over meanwhile.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -117,10 +118,47 @@ fn string(value: &str) -> AMQPValue {
     AMQPValue::LongString(LongString::from(value))
 }
 
+/// The node of `AMQP_URL` this process connects to first: the last one it reached.
+static NEXT_NODE: AtomicUsize = AtomicUsize::new(0);
+
 /// Opens a connection named after the program, so the management UI shows who is who.
+///
+/// With several nodes (a RabbitMQ cluster) it tries them in turn, from the one this process
+/// last reached, each for at most `AMQP_TIMEOUT_MS`, and fails with the last error if none
+/// answers. The next node is made the first to try before each attempt, so a caller that gives
+/// up on a node that hangs (its own timeout) tries another one next time.
 pub async fn connect(settings: &AmqpSettings, name: &str) -> lapin::Result<Connection> {
-    let properties = ConnectionProperties::default().with_connection_name(name.into());
-    Connection::connect(settings.url.expose(), properties).await
+    let count = settings.nodes.len();
+    let first = NEXT_NODE.load(Ordering::Relaxed);
+    let mut failure = None;
+    for i in (first..first + count).map(|i| i % count) {
+        NEXT_NODE.store((i + 1) % count, Ordering::Relaxed);
+        let properties = ConnectionProperties::default().with_connection_name(name.into());
+        let attempt = tokio::time::timeout(
+            settings.timeout,
+            Connection::connect(settings.nodes[i].expose(), properties),
+        );
+        match attempt.await {
+            Ok(Ok(connection)) => {
+                NEXT_NODE.store(i, Ordering::Relaxed);
+                if count > 1 {
+                    tracing::info!(node = %settings.nodes[i], connection = name, "connected to RabbitMQ");
+                }
+                return Ok(connection);
+            }
+            Ok(Err(e)) => {
+                tracing::debug!(node = %settings.nodes[i], error = %e, "RabbitMQ node unreachable");
+                failure = Some(e);
+            }
+            Err(_) => {
+                tracing::debug!(node = %settings.nodes[i], "RabbitMQ node did not answer in time");
+                let timed_out = std::io::Error::new(std::io::ErrorKind::TimedOut, "the broker did not answer in time");
+                failure = Some(timed_out.into());
+            }
+        }
+    }
+    // The settings refuse an AMQP_URL without a node, so there was an attempt.
+    Err(failure.unwrap_or_else(|| std::io::Error::other("AMQP_URL names no node").into()))
 }
 
 /// Purges every queue of the topology, DLQs included (declared first, so a fresh broker has
@@ -303,7 +341,7 @@ mod tests {
     #[test]
     fn queue_names_carry_the_prefix_and_each_has_a_dlq() {
         let settings = AmqpSettings {
-            url: crate::config::SecretUrl::new("amqp://x"),
+            nodes: vec![crate::config::SecretUrl::new("amqp://x")],
             exchange: "ex".into(),
             queue_prefix: "t1.".into(),
             timeout: std::time::Duration::from_secs(1),

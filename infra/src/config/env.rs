@@ -159,6 +159,39 @@ impl Env {
         Ok(value)
     }
 
+    /// A comma-separated list of URLs with one of `schemes`, an item without a scheme taking
+    /// `scheme` (`host:port` is `scheme://host:port`); `default` when unset. The error shows
+    /// the list with passwords masked.
+    pub(super) fn urls(
+        &self,
+        name: &'static str,
+        default: &str,
+        scheme: &str,
+        schemes: &[&str],
+    ) -> Result<Vec<SecretUrl>, ConfigError> {
+        let value = self.get(name, default);
+        let masked = || value.split(',').map(redact).collect::<Vec<_>>().join(",");
+        let mut list = Vec::new();
+        for item in value.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+            let url = if item.contains("://") {
+                item.to_owned()
+            } else {
+                format!("{scheme}://{item}")
+            };
+            let valid = url.split_once("://").is_some_and(|(s, rest)| {
+                let authority = rest.split(['/', '?']).next().unwrap_or_default();
+                let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+                schemes.contains(&s) && !host.is_empty()
+            });
+            if !valid {
+                let reason = format!("`{}` is not a {} URL or host:port", redact(item), schemes.join(" or "));
+                return Err(invalid(name, masked(), reason));
+            }
+            list.push(SecretUrl::new(url));
+        }
+        Ok(list)
+    }
+
     /// A comma-separated list of `host:port`; empty when unset.
     pub(super) fn host_ports(&self, name: &'static str) -> Result<Vec<String>, ConfigError> {
         let value = self.get(name, "");

@@ -123,19 +123,70 @@ impl HoldSettings {
 /// Redis.
 #[derive(Debug, Clone)]
 pub struct RedisSettings {
-    /// `REDIS_URL`.
-    pub url: SecretUrl,
+    /// Where Redis is: one server or a cluster.
+    pub target: RedisTarget,
     /// `REDIS_KEY_PREFIX`: first segment of every key, so stacks (or tests) can share a server.
     pub key_prefix: String,
     /// `REDIS_TIMEOUT_MS`: a purchase waits at most this long for Redis, then answers 503.
     pub timeout: Duration,
 }
 
+/// One Redis server, or the nodes of a Redis Cluster.
+#[derive(Debug, Clone)]
+pub enum RedisTarget {
+    /// `REDIS_URL`.
+    Server(SecretUrl),
+    /// `REDIS_CLUSTER_NODES`: some nodes of a Redis Cluster (`host:port` or `redis://` URLs,
+    /// comma-separated); the client learns the others from them.
+    Cluster(Vec<SecretUrl>),
+}
+
+impl RedisTarget {
+    /// The server's URL, unless this is a cluster.
+    pub fn server(&self) -> Option<&SecretUrl> {
+        match self {
+            Self::Server(url) => Some(url),
+            Self::Cluster(_) => None,
+        }
+    }
+}
+
+impl std::fmt::Display for RedisTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Server(url) => write!(f, "{url}"),
+            Self::Cluster(nodes) => {
+                f.write_str("the cluster of ")?;
+                for (i, node) in nodes.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{node}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
 impl RedisSettings {
-    /// Reads the `REDIS_*` variables.
+    /// Reads the `REDIS_*` variables. `REDIS_URL` and `REDIS_CLUSTER_NODES` exclude each
+    /// other: a program that is given both would otherwise sell on one and not the other.
     pub fn load(env: &Env) -> Result<Self, ConfigError> {
+        let nodes = env.urls("REDIS_CLUSTER_NODES", "", "redis", &["redis", "rediss"])?;
+        let target = if nodes.is_empty() {
+            RedisTarget::Server(env.url("REDIS_URL", "redis://127.0.0.1:6379", &["redis", "rediss"])?)
+        } else if env.var("REDIS_URL").is_some_and(|url| !url.is_empty()) {
+            return Err(invalid(
+                "REDIS_CLUSTER_NODES",
+                env.get("REDIS_CLUSTER_NODES", ""),
+                "excludes REDIS_URL: set one of them",
+            ));
+        } else {
+            RedisTarget::Cluster(nodes)
+        };
         Ok(Self {
-            url: env.url("REDIS_URL", "redis://127.0.0.1:6379", &["redis", "rediss"])?,
+            target,
             key_prefix: env.key_prefix("REDIS_KEY_PREFIX", "tk")?,
             timeout: env.millis("REDIS_TIMEOUT_MS", "1000")?,
         })
@@ -145,8 +196,9 @@ impl RedisSettings {
 /// RabbitMQ.
 #[derive(Debug, Clone)]
 pub struct AmqpSettings {
-    /// `AMQP_URL`.
-    pub url: SecretUrl,
+    /// `AMQP_URL`: the broker, or the nodes of a RabbitMQ cluster as URLs separated by commas
+    /// (a program connects to one and moves on to the next when it cannot reach it).
+    pub nodes: Vec<SecretUrl>,
     /// `AMQP_EXCHANGE`: where ticket events are published.
     pub exchange: String,
     /// `AMQP_QUEUE_PREFIX`: prepended to every queue name (empty in production).
@@ -161,7 +213,17 @@ impl AmqpSettings {
     /// Reads the `AMQP_*` variables.
     pub fn load(env: &Env) -> Result<Self, ConfigError> {
         Ok(Self {
-            url: env.url("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2f", &["amqp", "amqps"])?,
+            nodes: match env.urls(
+                "AMQP_URL",
+                "amqp://guest:guest@127.0.0.1:5672/%2f",
+                "amqp",
+                &["amqp", "amqps"],
+            )? {
+                nodes if nodes.is_empty() => {
+                    return Err(invalid("AMQP_URL", String::new(), "must name at least one node"))
+                }
+                nodes => nodes,
+            },
             exchange: env.non_empty("AMQP_EXCHANGE", "ticket.events")?,
             queue_prefix: env.get("AMQP_QUEUE_PREFIX", ""),
             timeout: env.millis("AMQP_TIMEOUT_MS", "30000")?,
@@ -174,6 +236,9 @@ impl AmqpSettings {
 pub struct MysqlSettings {
     /// `MYSQL_URL`, including the database name, which is created if missing.
     pub url: SecretUrl,
+    /// `MYSQL_READ_URL`: a read replica of `MYSQL_URL`'s server, for the api's ticket
+    /// queries; unset, they go to `MYSQL_URL` as well.
+    pub read_url: Option<SecretUrl>,
     /// `MYSQL_POOL_MAX`: connections per process.
     pub pool_max: usize,
 }
@@ -183,6 +248,10 @@ impl MysqlSettings {
     pub fn load(env: &Env) -> Result<Self, ConfigError> {
         Ok(Self {
             url: env.url("MYSQL_URL", "mysql://root@127.0.0.1:3306/ticketing", &["mysql"])?,
+            read_url: match env.var("MYSQL_READ_URL").filter(|url| !url.is_empty()) {
+                Some(_) => Some(env.url("MYSQL_READ_URL", "", &["mysql"])?),
+                None => None,
+            },
             pool_max: env.parse_in("MYSQL_POOL_MAX", "16", 1..=1000)?,
         })
     }
@@ -418,7 +487,7 @@ mod tests {
     fn defaults_describe_the_local_stack() {
         let s = settings(&[]).unwrap();
         assert_eq!(s.http.bind.port(), 8080);
-        assert_eq!(s.redis.url.expose(), "redis://127.0.0.1:6379");
+        assert_eq!(s.redis.target.server().unwrap().expose(), "redis://127.0.0.1:6379");
         assert_eq!(s.amqp.exchange, "ticket.events");
         assert!(s.mysql.url.expose().ends_with("/ticketing"));
         assert!(s.relay.enabled);
@@ -478,8 +547,15 @@ mod tests {
         let debug = format!("{s:?}");
         assert!(!debug.contains("s3cret"), "{debug}");
         assert!(debug.contains("amqp://app:***@mq:5672/%2f"), "{debug}");
-        assert_eq!(s.amqp.url.to_string(), "amqp://app:***@mq:5672/%2f");
-        assert_eq!(s.amqp.url.expose(), "amqp://app:s3cret@mq:5672/%2f");
+        assert_eq!(s.amqp.nodes[0].to_string(), "amqp://app:***@mq:5672/%2f");
+        assert_eq!(s.amqp.nodes[0].expose(), "amqp://app:s3cret@mq:5672/%2f");
+        let cluster = settings(&[(
+            "AMQP_URL",
+            "amqp://app:s3cret@mq1:5672/%2f, amqp://app:s3cret@mq2:5672/%2f",
+        )])
+        .unwrap();
+        let nodes: Vec<String> = cluster.amqp.nodes.iter().map(ToString::to_string).collect();
+        assert_eq!(nodes, ["amqp://app:***@mq1:5672/%2f", "amqp://app:***@mq2:5672/%2f"]);
         let err = settings(&[("MYSQL_URL", "postgres://u:hunter2@db/x")]).unwrap_err();
         assert!(!err.to_string().contains("hunter2"), "{err}");
     }
@@ -505,5 +581,23 @@ mod tests {
                 .unwrap()
                 .local_credentials
         );
+    }
+
+    #[test]
+    fn redis_cluster_nodes_replace_redis_url_and_exclude_it() {
+        let redis = |vars: &[(&str, &str)]| RedisSettings::load(&env(vars));
+        let nodes = redis(&[("REDIS_CLUSTER_NODES", "10.0.0.1:7000, redis://:pw@10.0.0.2:7001,")]).unwrap();
+        let RedisTarget::Cluster(nodes) = nodes.target else {
+            panic!("not a cluster")
+        };
+        let nodes: Vec<&str> = nodes.iter().map(SecretUrl::expose).collect();
+        assert_eq!(nodes, ["redis://10.0.0.1:7000", "redis://:pw@10.0.0.2:7001"]);
+
+        let both = redis(&[("REDIS_CLUSTER_NODES", "a:7000"), ("REDIS_URL", "redis://b:6379")]);
+        assert!(both.unwrap_err().to_string().contains("excludes REDIS_URL"));
+        let bad = redis(&[("REDIS_CLUSTER_NODES", "a:7000,http://:secret@b:80")]).unwrap_err();
+        assert!(bad.to_string().contains("is not a redis or rediss URL"), "{bad}");
+        assert!(!bad.to_string().contains("secret"), "{bad}");
+        assert!(redis(&[("REDIS_CLUSTER_NODES", "")]).unwrap().target.server().is_some());
     }
 }

@@ -35,7 +35,8 @@ mod tally;
 use std::collections::HashSet;
 use std::time::Duration;
 
-use consumers::audit::{audit, AuditSettings};
+use consumers::audit::audit;
+use consumers::config::StackSettings;
 use fleet::{Fleet, How, Tier};
 use infra::amqp::Topology;
 use loadtest::Workload;
@@ -227,7 +228,7 @@ async fn run(name: &str, appendfsync: &'static str, faults: &[Fault], loss: Loss
     println!("{name:<30} {tally}");
     let mut violations = check(&tally, &answers, &windows, loss);
     // The operator's tool must agree: Redis, both stores, the outbox and the DLQs.
-    let settings = AuditSettings::load(&fleet.env.env(&[])).unwrap();
+    let settings = StackSettings::load(&fleet.env.env(&[])).unwrap();
     let audit = audit(&settings, Some(&workload.event), false).await.unwrap();
     if audit.problems > 0 {
         violations.push(format!("the audit disagrees:\n{}", audit.text()));

@@ -159,3 +159,92 @@ impl fmt::Display for Tally {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use loadtest::workload::Seat;
+    use serde_json::json;
+
+    use super::*;
+    use crate::{check, Loss};
+
+    fn answer(zone: u32, row: u32, col: u32, reply: Reply) -> Answer {
+        Answer {
+            seat: Seat { zone, row, col },
+            at: Duration::from_secs(1),
+            reply,
+        }
+    }
+
+    fn stored(tickets: &[(&str, u64, &str, u64)]) -> Vec<Value> {
+        tickets
+            .iter()
+            .map(|(id, zone, row, column)| json!({"ticketId": id, "eventId": "E", "zoneId": zone, "row": row, "column": column}))
+            .collect()
+    }
+
+    #[test]
+    fn a_sale_redis_forgot_and_sold_again_is_lost_and_resold_not_oversold() {
+        let answers = [
+            answer(1, 1, 1, Reply::Sold("t1".into())),
+            answer(1, 1, 1, Reply::Sold("t2".into())),
+            answer(1, 1, 2, Reply::Sold("t3".into())),
+            answer(1, 1, 2, Reply::Refused(409, "seat_taken".into())),
+        ];
+        // t1's outbox entry went with Redis's last second: no store has it.
+        let rows = stored(&[("t2", 1, "A", 1), ("t3", 1, "A", 2)]);
+        let tally = tally(&answers, &Stored::of("E", &rows, rows.clone().into_iter()), 0);
+        assert_eq!(tally.lost, ["t1"]);
+        assert_eq!(
+            (
+                tally.sold,
+                tally.oversold,
+                tally.duplicated,
+                tally.resold_after_loss,
+                tally.unexplained
+            ),
+            (3, 0, 1, 1, 0)
+        );
+        assert!(check(&tally, &answers, &[], Loss::Counted).is_empty());
+        let never = check(&tally, &answers, &[], Loss::Never);
+        assert_eq!(never, ["1 sold tickets lost", "1 seats answered 201 twice"]);
+    }
+
+    #[test]
+    fn two_stored_tickets_for_one_seat_are_oversold_whatever_the_loss_allowed() {
+        let answers = [
+            answer(1, 1, 1, Reply::Sold("t1".into())),
+            answer(1, 1, 1, Reply::Sold("t2".into())),
+        ];
+        let rows = stored(&[("t1", 1, "A", 1), ("t2", 1, "A", 1)]);
+        let tally = tally(&answers, &Stored::of("E", &rows, rows.clone().into_iter()), 0);
+        assert_eq!((tally.oversold, tally.duplicated, tally.resold_after_loss), (1, 1, 0));
+        assert_eq!(
+            check(&tally, &answers, &[], Loss::Counted),
+            [
+                "1 seats hold two tickets",
+                "1 seats answered 201 twice without a lost sale"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_stored_ticket_is_explained_only_by_an_unknown_outcome_or_an_unanswered_request() {
+        let answers = [
+            answer(1, 1, 1, Reply::Unknown("t1".into())),
+            answer(1, 1, 2, Reply::None),
+            answer(1, 1, 3, Reply::Refused(503, "unavailable".into())),
+        ];
+        // t2: the unanswered request's sale; t3: a sale nobody was told of; t4: in one store.
+        let mysql = stored(&[
+            ("t1", 1, "A", 1),
+            ("t2", 1, "A", 2),
+            ("t3", 1, "A", 3),
+            ("t4", 1, "A", 4),
+        ]);
+        let dynamodb = stored(&[("t1", 1, "A", 1), ("t2", 1, "A", 2), ("t3", 1, "A", 3)]);
+        let tally = tally(&answers, &Stored::of("E", &mysql, dynamodb.into_iter()), 0);
+        assert_eq!((tally.unknown, tally.unanswered, tally.unexplained), (1, 1, 2));
+        assert_eq!(tally.server_errors.len(), 2, "{:?}", tally.server_errors);
+    }
+}
