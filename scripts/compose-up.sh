@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole stack on this Docker host with Docker Compose (docker-compose.yml): builds the
-# api and consumers images, starts redis, rabbitmq, mysql, dynamodb-local, the api, the
-# consumers, Prometheus and Grafana, waits until the api's /api/v1/ready answers 200, and prints
-# the endpoints.
+# api and consumers images, starts redis, rabbitmq, mysql, dynamodb-local, the api replicas
+# behind their load balancer (HAProxy), the consumers, Prometheus and Grafana, waits until
+# /api/v1/ready answers 200 through the load balancer, and prints the endpoints.
 # scripts/compose-down.sh stops it. docs/deployment.md has the details.
 #
 # usage: scripts/compose-up.sh [-v|--verbose] [--replay] [--no-build] [--timeout SECONDS]
@@ -29,6 +29,8 @@ COMPOSE_LOG=$COMPOSE_STATE/compose.log
 COMPOSE_SECRETS=(REDIS_PASSWORD RABBITMQ_PASSWORD MYSQL_PASSWORD MYSQL_ROOT_PASSWORD GRAFANA_ADMIN_PASSWORD JWT_SECRET)
 # The api refuses a shorter JWT_SECRET.
 JWT_SECRET_MIN_BYTES=32
+# The api's services: its load balancer (which publishes the api's port) and the replicas.
+API_SERVICES=(api-lb api-1 api-2)
 VERBOSE=0
 COMPOSE=()
 
@@ -186,7 +188,7 @@ wait_for_ready() {
       ((dots == 0)) || printf '\n' >&2
       printf 'error: %s did not answer 200 within %ss (last status: %s)\n' "$url" "$timeout" "$status" >&2
       "${COMPOSE[@]}" ps >&2 || true
-      "${COMPOSE[@]}" logs --tail 40 api >&2 || true
+      "${COMPOSE[@]}" logs --tail 40 "${API_SERVICES[@]}" >&2 || true
       exit 1
     fi
     if ((VERBOSE)); then
@@ -204,7 +206,7 @@ print_endpoints() {
   cat <<EOF
 
 The stack is up (project "ticketing"):
-  API             http://$host:$(setting HOST_API_PORT 8080)   (GET /api/v1/ready, POST /api/v1/tickets)
+  API             http://$host:$(setting HOST_API_PORT 8080)   (HAProxy, round-robin over ${API_SERVICES[*]:1}; GET /api/v1/ready, POST /api/v1/tickets)
   RabbitMQ UI     http://$host:$(setting HOST_RABBITMQ_UI_PORT 15672)   user $(setting RABBITMQ_USER ticketing)
   RabbitMQ        amqp://$host:$(setting HOST_RABBITMQ_PORT 5672)
   Redis           redis://$host:$(setting HOST_REDIS_PORT 6379)   (password REDIS_PASSWORD)
@@ -220,7 +222,7 @@ EOF
     printf 'Generated secrets: %s\n' "${SECRETS_FILE#"$ROOT"/}"
   fi
   cat <<EOF
-Logs: docker compose logs -f api
+Logs: docker compose logs -f ${API_SERVICES[*]}
 Reset all sales: docker compose exec consumers-mysql consumers reset
 Stop: scripts/compose-down.sh (--volumes also deletes the data)
 EOF

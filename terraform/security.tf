@@ -1,6 +1,6 @@
 # The deployment's KMS key (SSM parameters, flow log group, RDS storage and Performance
-# Insights) and the secrets (the passwords, the api's JWT signing key) as SecureString SSM
-# parameters. Each instance role may read only the parameters its tier needs (see main.tf), so
+# Insights) and the secrets (the passwords, the api's JWT signing key, the RabbitMQ cluster's
+# Erlang cookie) as SecureString SSM parameters. Each instance role may read only the parameters its tier needs (see main.tf), so
 # no secret is ever in user data.
 
 data "aws_caller_identity" "current" {}
@@ -59,15 +59,25 @@ locals {
     mysql_password      = var.mysql_password
     mysql_root_password = var.mysql_root_password
     jwt_secret          = var.jwt_secret
+    # Only with broker_cluster (a precondition in main.tf requires it then).
+    rabbitmq_erlang_cookie = var.rabbitmq_erlang_cookie
   }
+  # Not decided by a secret's value: a sensitive value cannot choose what for_each creates.
+  secret_keys = concat(
+    ["redis_password", "rabbitmq_password", "mysql_password", "mysql_root_password", "jwt_secret"],
+    var.broker_cluster ? ["rabbitmq_erlang_cookie"] : [],
+  )
 }
 
 resource "aws_ssm_parameter" "secret" {
-  for_each = toset(["redis_password", "rabbitmq_password", "mysql_password", "mysql_root_password", "jwt_secret"])
+  for_each = toset(local.secret_keys)
 
   name        = "/${var.name_prefix}/${each.key}"
   description = "${var.name_prefix} ${replace(each.key, "_", " ")} (read by the instances at boot)"
   type        = "SecureString"
   key_id      = aws_kms_key.this.arn
   value       = local.secret_values[each.key]
+
+  # A missing Erlang cookie is reported by the precondition there, before this fails on it.
+  depends_on = [terraform_data.settings]
 }

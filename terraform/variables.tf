@@ -45,7 +45,7 @@ variable "vpc_cidr" {
 }
 
 variable "availability_zones" {
-  description = "Two availability zones of aws_region for the subnets, e.g. [\"eu-west-1a\", \"eu-west-1b\"]. The instances go to the first; RDS (Multi-AZ) and a second API instance use both."
+  description = "Two availability zones of aws_region for the subnets, e.g. [\"eu-west-1a\", \"eu-west-1b\"]. The data tiers go to the first; the load balancer, the API instances, a broker cluster and RDS (Multi-AZ) use both."
   type        = list(string)
 
   validation {
@@ -55,7 +55,7 @@ variable "availability_zones" {
 }
 
 variable "api_ingress_cidrs" {
-  description = "CIDR blocks allowed to call the API on port 8080 (e.g. your office, the JMeter load generators). Nothing else can reach the API."
+  description = "CIDR blocks allowed to call the API through the load balancer, on port 80 (HTTP; with alb_certificate_arn it redirects to HTTPS) and 443 (HTTPS, with alb_certificate_arn): e.g. your office, the JMeter load generators, or 0.0.0.0/0 for a public sale. The API instances themselves admit only the load balancer."
   type        = list(string)
 
   validation {
@@ -65,7 +65,7 @@ variable "api_ingress_cidrs" {
 }
 
 variable "ssh_ingress_cidrs" {
-  description = "CIDR blocks allowed to SSH (port 22) to the instances. Empty (default): no SSH at all; use SSM Session Manager instead. Only the API instance has a public address."
+  description = "CIDR blocks allowed to SSH (port 22) to the instances. Empty (default): no SSH at all; use SSM Session Manager instead. No instance has a public address: SSH needs a route into the VPC (VPN, peering, a bastion)."
   type        = list(string)
   default     = []
 
@@ -99,7 +99,7 @@ variable "flow_log_retention_days" {
 }
 
 # ---------------------------------------------------------------------------------------------
-# Instances (one per tier, as in the original deployment)
+# Instances (one per data tier; API instances and optionally three brokers)
 # ---------------------------------------------------------------------------------------------
 
 variable "ami_id" {
@@ -114,9 +114,9 @@ variable "ami_id" {
 }
 
 variable "api_instance_count" {
-  description = "Number of API instances (each with its own relay consumer name, all relaying from the same Redis)."
+  description = "Number of API instances behind the load balancer, spread over both zones (each with its own relay consumer name, relay-api-N, all relaying from the same Redis; a dead one's pending outbox entries are taken over by the others)."
   type        = number
-  default     = 1
+  default     = 2
 
   validation {
     condition     = var.api_instance_count >= 1 && var.api_instance_count <= 10 && floor(var.api_instance_count) == var.api_instance_count
@@ -136,7 +136,7 @@ variable "api_instance_type" {
 }
 
 variable "broker_instance_type" {
-  description = "EC2 instance type of the RabbitMQ + consumers instance."
+  description = "EC2 instance type of the RabbitMQ + consumers instance(s)."
   type        = string
   default     = "m7i.large"
 
@@ -198,6 +198,60 @@ variable "data_root_volume_gb" {
   validation {
     condition     = var.data_root_volume_gb >= 20 && var.data_root_volume_gb <= 4000
     error_message = "data_root_volume_gb must be between 20 and 4000."
+  }
+}
+
+# ---------------------------------------------------------------------------------------------
+# Load balancer (Application Load Balancer in front of the API instances)
+# ---------------------------------------------------------------------------------------------
+
+variable "alb_certificate_arn" {
+  description = "ACM certificate of the name buyers will use (e.g. tickets.example.com, pointed at alb_dns_name by a CNAME or alias record): HTTPS on 443 with TLS 1.2 or later, and port 80 redirects to it. null (default): plain HTTP on port 80, for load tests from api_ingress_cidrs (the Rust loadtest speaks HTTP only)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.alb_certificate_arn == null || can(regex("^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[A-Za-z0-9-]+$", var.alb_certificate_arn))
+    error_message = "alb_certificate_arn must be null or an ACM certificate ARN."
+  }
+}
+
+variable "alb_deletion_protection" {
+  description = "Refuse to delete the load balancer (set false and apply before `terraform destroy`; that also lets destroy empty and delete the access log bucket)."
+  type        = bool
+  default     = true
+}
+
+variable "alb_access_log_retention_days" {
+  description = "Days the load balancer's access logs are kept in their S3 bucket."
+  type        = number
+  default     = 90
+
+  validation {
+    condition     = var.alb_access_log_retention_days >= 1 && var.alb_access_log_retention_days <= 3650 && floor(var.alb_access_log_retention_days) == var.alb_access_log_retention_days
+    error_message = "alb_access_log_retention_days must be a whole number from 1 to 3650."
+  }
+}
+
+# ---------------------------------------------------------------------------------------------
+# Optional: a RabbitMQ cluster instead of one broker
+# ---------------------------------------------------------------------------------------------
+
+variable "broker_cluster" {
+  description = "true: three broker instances (over both zones) whose RabbitMQ nodes form one cluster; the quorum queues are replicated on all three and survive the loss of one node. Each runs mysql_consumer_count and dynamodb_consumer_count consumers, and every program is given all three nodes (AMQP_URL). Needs rabbitmq_erlang_cookie. Turning it on for an existing deployment replaces the broker (docs/deployment.md)."
+  type        = bool
+  default     = false
+}
+
+variable "rabbitmq_erlang_cookie" {
+  description = "Shared secret of the RabbitMQ cluster's nodes (Erlang cookie), e.g. `openssl rand -hex 32`; required with broker_cluster = true, unused otherwise."
+  type        = string
+  default     = null
+  sensitive   = true
+
+  validation {
+    condition     = var.rabbitmq_erlang_cookie == null || can(regex("^[A-Za-z0-9]{32,255}$", var.rabbitmq_erlang_cookie))
+    error_message = "rabbitmq_erlang_cookie: null or 32-255 letters and digits."
   }
 }
 
@@ -369,21 +423,21 @@ variable "mysql_database" {
 # ---------------------------------------------------------------------------------------------
 
 variable "app_settings" {
-  description = "Extra environment variables for the api and the consumers (README \"Configuration\"), e.g. { RELAY_BATCH_SIZE = \"1000\", CONSUMER_CONCURRENCY = \"4\", LOG_FORMAT = \"json\" }. The api's tuning variables (JWT_TTL_SECS, API_REQUIRE_AUTH, HOLD_TTL_SECS, HOLD_MAX_SEATS, PAYMENT_LATENCY_MS) go here too. Connection settings (REDIS_URL, AMQP_URL, MYSQL_URL, DYNAMODB_ENDPOINT, API_BIND, RELAY_CONSUMER) are set by this configuration and cannot be overridden here, nor can JWT_SECRET (set jwt_secret: a value here would be written into the user data)."
+  description = "Extra environment variables for the api and the consumers (README \"Configuration\"), e.g. { RELAY_BATCH_SIZE = \"1000\", CONSUMER_CONCURRENCY = \"4\", LOG_FORMAT = \"json\" }. The api's tuning variables (JWT_TTL_SECS, API_REQUIRE_AUTH, HOLD_TTL_SECS, HOLD_MAX_SEATS, PAYMENT_LATENCY_MS) go here too. Connection settings (REDIS_URL, REDIS_CLUSTER_NODES, AMQP_URL, MYSQL_URL, MYSQL_READ_URL, DYNAMODB_ENDPOINT, API_BIND, RELAY_CONSUMER) are set by this configuration and cannot be overridden here, nor can JWT_SECRET (set jwt_secret: a value here would be written into the user data)."
   type        = map(string)
   default     = {}
 
   validation {
     condition = alltrue([for k, v in var.app_settings :
       can(regex("^[A-Z][A-Z0-9_]*$", k)) && can(regex("^[^$`\\\\\"'\n\r]*$", v)) &&
-      !contains(["REDIS_URL", "AMQP_URL", "MYSQL_URL", "DYNAMODB_ENDPOINT", "API_BIND", "RELAY_CONSUMER", "KAFKA_BOOTSTRAP", "JWT_SECRET"], k)
+      !contains(["REDIS_URL", "REDIS_CLUSTER_NODES", "AMQP_URL", "MYSQL_URL", "MYSQL_READ_URL", "DYNAMODB_ENDPOINT", "API_BIND", "RELAY_CONSUMER", "KAFKA_BOOTSTRAP", "JWT_SECRET"], k)
     ])
     error_message = "app_settings keys must be upper-case environment variable names other than the connection settings and JWT_SECRET (set jwt_secret); values must be single lines without $, `, \\ or quotes."
   }
 }
 
 variable "mysql_consumer_count" {
-  description = "Number of `consumers mysql` containers on the broker instance (competing consumers of tickets.mysql)."
+  description = "Number of `consumers mysql` containers on each broker instance (competing consumers of tickets.mysql)."
   type        = number
   default     = 1
 
@@ -394,7 +448,7 @@ variable "mysql_consumer_count" {
 }
 
 variable "dynamodb_consumer_count" {
-  description = "Number of `consumers dynamodb` containers on the broker instance (competing consumers of tickets.dynamodb)."
+  description = "Number of `consumers dynamodb` containers on each broker instance (competing consumers of tickets.dynamodb)."
   type        = number
   default     = 1
 
@@ -468,4 +522,10 @@ variable "rds_deletion_protection" {
   description = "Refuse to delete the RDS instance (set false before `terraform destroy`)."
   type        = bool
   default     = true
+}
+
+variable "rds_read_replica" {
+  description = "true (with use_rds = true): an RDS read replica of the database, same class, storage and Multi-AZ setting; the api's ticket queries read there (MYSQL_READ_URL), everything else stays on the primary. /api/v1/ready reports its lag (mysqlReplica) but never fails for it."
+  type        = bool
+  default     = false
 }

@@ -1,7 +1,8 @@
 # One EC2 instance of a tier: IMDSv2 only, encrypted gp3 root volume, detailed monitoring, its
 # own IAM role (SSM Session Manager; read access to exactly the SSM parameters and ECR
 # repositories it needs), user data that installs Docker and runs the tier's containers, and
-# optionally an Elastic IP (the API: a stable address across replacements).
+# optionally a public address with an Elastic IP (no tier uses it: the API instances are
+# reached through the load balancer).
 
 data "aws_partition" "current" {}
 

@@ -50,7 +50,7 @@ variable "private_ip" {
 }
 
 variable "public" {
-  description = "true: public address and an Elastic IP (only the API tier)."
+  description = "true: public address and an Elastic IP (an instance in a public subnet)."
   type        = bool
   default     = false
 }

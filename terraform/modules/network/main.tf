@@ -47,8 +47,8 @@ resource "aws_internet_gateway" "this" {
   tags = { Name = "${var.name_prefix}-igw" }
 }
 
-# Public subnets: the API instance (with its own public address) and the NAT gateway. Nothing
-# gets a public address by default.
+# Public subnets: the load balancer and the NAT gateway; no instance. Nothing gets a public
+# address by default.
 resource "aws_subnet" "public" {
   count = 2
 

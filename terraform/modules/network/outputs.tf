@@ -9,17 +9,17 @@ output "vpc_cidr" {
 }
 
 output "public_subnet_ids" {
-  description = "Public subnets (two zones): the API instances."
+  description = "Public subnets (two zones): the load balancer and the NAT gateway."
   value       = aws_subnet.public[*].id
 }
 
 output "private_subnet_ids" {
-  description = "Private subnets (two zones): broker, Redis, MySQL, DynamoDB Local, RDS."
+  description = "Private subnets (two zones): every instance (API, broker, Redis, MySQL, DynamoDB Local) and RDS."
   value       = aws_subnet.private[*].id
 }
 
 output "private_subnet_cidrs" {
-  description = "CIDR blocks of the private subnets (fixed addresses of the private tiers are taken from the first)."
+  description = "CIDR blocks of the private subnets (fixed addresses of the data tiers and the brokers are taken from them)."
   value       = aws_subnet.private[*].cidr_block
 }
 

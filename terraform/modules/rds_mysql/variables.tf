@@ -66,3 +66,9 @@ variable "deletion_protection" {
   type        = bool
   default     = true
 }
+
+variable "read_replica" {
+  description = "Also create a read replica of the instance."
+  type        = bool
+  default     = false
+}

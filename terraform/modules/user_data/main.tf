@@ -14,6 +14,7 @@ locals {
     images         = var.images
     secrets        = var.secret_parameters
     hosts          = var.hosts
+    rabbitmq_nodes = var.rabbitmq_nodes
     settings       = var.settings
     env            = var.app_env
   }

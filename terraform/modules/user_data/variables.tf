@@ -38,7 +38,7 @@ variable "images" {
 }
 
 variable "secret_parameters" {
-  description = "SSM parameter names of the secrets the tier needs, by key: redis_password, rabbitmq_password, mysql_password, mysql_root_password, jwt_secret (the api's)."
+  description = "SSM parameter names of the secrets the tier needs, by key: redis_password, rabbitmq_password, mysql_password, mysql_root_password, jwt_secret (the api's), rabbitmq_erlang_cookie (a broker of a cluster)."
   type        = map(string)
   default     = {}
 
@@ -49,7 +49,7 @@ variable "secret_parameters" {
 }
 
 variable "hosts" {
-  description = "Addresses of the tiers this one calls, by key: redis, rabbitmq, mysql, dynamodb."
+  description = "Addresses of the tiers this one calls, by key: redis, mysql, mysql_read (the api's read replica, optional), dynamodb."
   type        = map(string)
   default     = {}
 
@@ -59,8 +59,19 @@ variable "hosts" {
   }
 }
 
+variable "rabbitmq_nodes" {
+  description = "Addresses of the RabbitMQ nodes (api, broker): one, or every node of a cluster. The api tries them in this order; a broker is node settings.rabbitmq_node of them."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for host in var.rabbitmq_nodes : can(regex("^[A-Za-z0-9.-]+$", host))])
+    error_message = "RabbitMQ nodes must be plain addresses or DNS names."
+  }
+}
+
 variable "settings" {
-  description = "Other template values, by key: relay_consumer, rabbitmq_user, mysql_user, mysql_database, kafka_bootstrap, mysql_consumer_count, dynamodb_consumer_count."
+  description = "Other template values, by key: relay_consumer, rabbitmq_user, rabbitmq_node (a broker's number, from 1, in rabbitmq_nodes), mysql_user, mysql_database, kafka_bootstrap, mysql_consumer_count, dynamodb_consumer_count."
   type        = map(string)
   default     = {}
 

@@ -2,6 +2,10 @@
 # tier through modules/user_data with sample values, offline (the module needs no provider), so
 # the rendered scripts can be checked with `bash -n` and shellcheck. check-deploy.sh copies this
 # directory under .local/ and runs `terraform init` and `terraform apply` there.
+#
+# Cases: each tier as terraform/main.tf renders it by default (one broker, no read replica),
+# and the scaled-out variants: an api given a broker cluster and a read replica
+# (api-scaled), and the second node of a broker cluster (broker-cluster).
 
 locals {
   images = {
@@ -13,36 +17,77 @@ locals {
     dynamodb  = "amazon/dynamodb-local:2.6.0"
   }
   secret = {
-    redis_password      = "/ticketing/redis_password"
-    rabbitmq_password   = "/ticketing/rabbitmq_password"
-    mysql_password      = "/ticketing/mysql_password"
-    mysql_root_password = "/ticketing/mysql_root_password"
-    jwt_secret          = "/ticketing/jwt_secret"
+    redis_password         = "/ticketing/redis_password"
+    rabbitmq_password      = "/ticketing/rabbitmq_password"
+    mysql_password         = "/ticketing/mysql_password"
+    mysql_root_password    = "/ticketing/mysql_root_password"
+    jwt_secret             = "/ticketing/jwt_secret"
+    rabbitmq_erlang_cookie = "/ticketing/rabbitmq_erlang_cookie"
   }
   host = {
-    redis    = "10.40.128.10"
-    rabbitmq = "10.40.128.11"
-    mysql    = "ticketing-mysql.abcdefghijkl.eu-west-1.rds.amazonaws.com"
-    dynamodb = "10.40.128.13"
+    redis      = "10.40.128.10"
+    mysql      = "ticketing-mysql.abcdefghijkl.eu-west-1.rds.amazonaws.com"
+    mysql_read = "ticketing-mysql-replica.abcdefghijkl.eu-west-1.rds.amazonaws.com"
+    dynamodb   = "10.40.128.13"
   }
-  # Each tier gets the secrets and hosts terraform/main.tf gives it, no more: a template that
-  # uses one its tier is not given fails to render here, as it would in a plan.
-  secrets = {
-    api      = { for k in ["redis_password", "rabbitmq_password", "mysql_password", "jwt_secret"] : k => local.secret[k] }
-    broker   = { for k in ["redis_password", "rabbitmq_password", "mysql_password"] : k => local.secret[k] }
-    redis    = { for k in ["redis_password"] : k => local.secret[k] }
-    mysql    = { for k in ["mysql_password", "mysql_root_password"] : k => local.secret[k] }
-    dynamodb = {}
+  broker_ips  = ["10.40.128.11", "10.40.144.11", "10.40.128.14"]
+  secret_keys = ["redis_password", "rabbitmq_password", "mysql_password"]
+
+  # Each case gets the secrets and hosts terraform/main.tf gives its tier, no more: a template
+  # that uses one its tier is not given fails to render here, as it would in a plan.
+  cases = {
+    api = {
+      tier           = "api"
+      secrets        = concat(local.secret_keys, ["jwt_secret"])
+      hosts          = ["redis", "mysql"]
+      rabbitmq_nodes = [local.broker_ips[0]]
+      settings       = { relay_consumer = "relay-api-1" }
+    }
+    api-scaled = {
+      tier           = "api"
+      secrets        = concat(local.secret_keys, ["jwt_secret"])
+      hosts          = ["redis", "mysql", "mysql_read"]
+      rabbitmq_nodes = [local.broker_ips[1], local.broker_ips[2], local.broker_ips[0]]
+      settings       = { relay_consumer = "relay-api-2" }
+    }
+    broker = {
+      tier           = "broker"
+      secrets        = local.secret_keys
+      hosts          = ["redis", "mysql", "dynamodb"]
+      rabbitmq_nodes = [local.broker_ips[0]]
+      settings       = { rabbitmq_node = "1" }
+    }
+    broker-cluster = {
+      tier           = "broker"
+      secrets        = concat(local.secret_keys, ["rabbitmq_erlang_cookie"])
+      hosts          = ["redis", "mysql", "dynamodb"]
+      rabbitmq_nodes = local.broker_ips
+      settings       = { rabbitmq_node = "2" }
+    }
+    redis = {
+      tier           = "redis"
+      secrets        = ["redis_password"]
+      hosts          = []
+      rabbitmq_nodes = []
+      settings       = {}
+    }
+    mysql = {
+      tier           = "mysql"
+      secrets        = ["mysql_password", "mysql_root_password"]
+      hosts          = []
+      rabbitmq_nodes = []
+      settings       = {}
+    }
+    dynamodb = {
+      tier           = "dynamodb"
+      secrets        = []
+      hosts          = []
+      rabbitmq_nodes = []
+      settings       = {}
+    }
   }
-  hosts = {
-    api      = { for k in ["redis", "rabbitmq", "mysql"] : k => local.host[k] }
-    broker   = { for k in ["redis", "mysql", "dynamodb"] : k => local.host[k] }
-    redis    = {}
-    mysql    = {}
-    dynamodb = {}
-  }
+
   settings = {
-    relay_consumer          = "relay-api-1"
     rabbitmq_user           = "ticketing"
     mysql_user              = "ticketing"
     mysql_database          = "ticketing"
@@ -54,20 +99,21 @@ locals {
 
 module "user_data" {
   source   = "../../modules/user_data"
-  for_each = toset(["api", "broker", "redis", "mysql", "dynamodb"])
+  for_each = local.cases
 
-  tier              = each.key
+  tier              = each.value.tier
   name_prefix       = "ticketing"
   aws_region        = "eu-west-1"
   ecr_registries    = [{ host = "123456789012.dkr.ecr.eu-west-1.amazonaws.com", region = "eu-west-1" }]
   images            = local.images
-  secret_parameters = local.secrets[each.key]
-  hosts             = local.hosts[each.key]
-  settings          = local.settings
+  secret_parameters = { for k in each.value.secrets : k => local.secret[k] }
+  hosts             = { for k in each.value.hosts : k => local.host[k] }
+  rabbitmq_nodes    = each.value.rabbitmq_nodes
+  settings          = merge(local.settings, each.value.settings)
   app_env           = { RUST_LOG = "api=debug,info", LOG_FORMAT = "json", CONSUMER_CONCURRENCY = "4" }
 }
 
 output "rendered" {
-  description = "User data script of each tier."
-  value       = { for tier, m in module.user_data : tier => m.rendered }
+  description = "User data script of each case."
+  value       = { for name, m in module.user_data : name => m.rendered }
 }
