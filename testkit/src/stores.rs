@@ -1,6 +1,6 @@
 //! Reading what reached the stores, and putting raw messages on the exchange.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use domain::{Price, Ticket};
@@ -41,6 +41,22 @@ impl TestEnv {
         rows.into_iter()
             .map(|row| serde_json::to_value(decode_ticket(row).unwrap()).unwrap())
             .collect()
+    }
+
+    /// Waits up to `timeout` until both stores hold exactly the tickets `ids` and no other
+    /// (the test's database and table are its own); panics naming `what` if they never do.
+    pub async fn wait_stored_exactly(&self, ids: &HashSet<String>, what: &str, timeout: std::time::Duration) {
+        eventually(what, timeout, || async {
+            let rows: HashSet<String> = self
+                .sql_tickets()
+                .await
+                .iter()
+                .filter_map(|row| row["ticketId"].as_str().map(str::to_owned))
+                .collect();
+            let items: HashSet<String> = self.dynamo_tickets().await.into_keys().collect();
+            (rows == *ids && items == *ids).then_some(())
+        })
+        .await;
     }
 
     /// Writes `tickets` into the test database the way the SQL consumer does (the schema

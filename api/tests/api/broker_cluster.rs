@@ -10,7 +10,7 @@ use consumers::startup::Which;
 use domain::catalog::row;
 use futures_util::{stream, StreamExt};
 use serde_json::Value;
-use testkit::{eventually, seat, PrivateRabbit, TestApp, TestConsumers, TestEnv};
+use testkit::{seat, PrivateRabbit, TestApp, TestConsumers, TestEnv};
 
 /// Sells seats `range` of Hall5 / Event8 zone 1 (20 rows x 25 seats), 16 at a time; the
 /// tickets sold.
@@ -51,18 +51,13 @@ async fn relay_and_consumers_move_to_another_node_when_theirs_dies_and_every_tic
     tickets.extend(during);
     tickets.extend(sell(&app, 300..500).await);
 
-    let sold: HashSet<&str> = tickets.iter().map(|t| t["ticketId"].as_str().unwrap()).collect();
+    let sold: HashSet<String> = tickets
+        .iter()
+        .map(|t| t["ticketId"].as_str().unwrap().to_owned())
+        .collect();
     assert_eq!(sold.len(), 500);
-    let (rows, items) = eventually("every ticket in both stores", Duration::from_secs(90), || async {
-        let rows = env.sql_tickets().await;
-        let items = env.dynamo_tickets().await;
-        (rows.len() >= 500 && items.len() >= 500).then_some((rows, items))
-    })
-    .await;
-    let in_mysql: Vec<&str> = rows.iter().map(|r| r["ticketId"].as_str().unwrap()).collect();
-    assert_eq!(in_mysql.len(), 500, "each once in MySQL");
-    assert_eq!(in_mysql.into_iter().collect::<HashSet<_>>(), sold);
-    assert_eq!(items.keys().map(String::as_str).collect::<HashSet<_>>(), sold);
+    env.wait_stored_exactly(&sold, "every ticket in both stores", Duration::from_secs(90))
+        .await;
     for queue in [env.mysql_queue(), env.dynamodb_queue()] {
         let dlq = format!("{queue}.dlq");
         assert_eq!(env.queue_depth(&dlq).await, 0, "{dlq}: dead-lettered by the failover");

@@ -8,24 +8,14 @@ use std::time::Duration;
 
 use consumers::startup::Which;
 use domain::Ticket;
-use testkit::{eventually, Dependency, Mode, PrivateRabbit, TestConsumers, TestEnv};
+use testkit::{Dependency, Mode, PrivateRabbit, TestConsumers, TestEnv};
 
 use crate::tickets;
 
 /// Waits until both stores hold exactly `expected` (and nothing else).
 async fn stored(env: &TestEnv, expected: &[Ticket], what: &str) {
     let ids: HashSet<String> = expected.iter().map(|t| t.ticket_id.to_string()).collect();
-    eventually(what, Duration::from_secs(60), || async {
-        let rows: HashSet<String> = env
-            .sql_tickets()
-            .await
-            .iter()
-            .map(|r| r["ticketId"].as_str().unwrap().to_owned())
-            .collect();
-        let items: HashSet<String> = env.dynamo_tickets().await.into_keys().collect();
-        (rows == ids && items == ids).then_some(())
-    })
-    .await;
+    env.wait_stored_exactly(&ids, what, Duration::from_secs(60)).await;
 }
 
 #[tokio::test]
