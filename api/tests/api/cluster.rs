@@ -17,7 +17,7 @@ use redis::AsyncCommands;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
-use testkit::{TestApp, TestConsumers, TestEnv};
+use testkit::{eventually, TestApp, TestConsumers, TestEnv};
 
 fn cluster_nodes() -> Vec<String> {
     std::env::var("TEST_REDIS_CLUSTER")
@@ -191,4 +191,133 @@ async fn two_api_instances_on_a_redis_cluster_sell_each_seat_once_and_relay_ever
         .await
         .unwrap();
     assert!(removed > 0, "the sales' keys were on the cluster");
+}
+
+/// A Redis Cluster of the test's own, with a replica per primary: the primary of the event on
+/// sale fails over to its replica in the middle of the sale. The api answers 503 for the event
+/// while the cluster changes hands and while it checks the event's seats against the stores on
+/// the new primary (its `LASTSAVE` differs), for a few seconds at most, then sells again; every
+/// seat is sold once and every sale reaches both stores.
+#[tokio::test]
+async fn a_primary_failing_over_mid_sale_costs_seconds_of_503_and_no_sale() {
+    let cluster = testkit::PrivateRedisCluster::start().await;
+    let env = TestEnv::new();
+    env.declare_topology().await;
+    let on_cluster = [
+        ("REDIS_URL", String::new()),
+        ("REDIS_CLUSTER_NODES", cluster.nodes().join(",")),
+        ("REDIS_TIMEOUT_MS", "500".to_owned()),
+    ];
+    let app = TestApp::spawn(&env, &on_cluster).await;
+    let consumers = TestConsumers::spawn(&env, Which::All, &[]);
+
+    // 300 seats of Event1 zone 5 (26 rows x 30), one request each, paced over about 6 s by 16
+    // clients; a request answered 503 is sent again until it is answered otherwise.
+    let started = tokio::time::Instant::now();
+    let sell = |i: u32| {
+        let app = &app;
+        async move {
+            tokio::time::sleep_until(started + Duration::from_millis(20) * i).await;
+            let body = testkit::seat(
+                "Venue1",
+                "Event1",
+                5,
+                &domain::catalog::row::label(i / 30 + 1),
+                i % 30 + 1,
+            );
+            let mut refused = Vec::new();
+            loop {
+                let (status, answer) = app.purchase(&body).await;
+                if status != 503 {
+                    return (status, answer, refused);
+                }
+                refused.push((started.elapsed(), answer));
+                assert!(started.elapsed() < Duration::from_secs(60), "never sold again");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    };
+    let sale = stream::iter(0..300).map(sell).buffer_unordered(16).collect::<Vec<_>>();
+    let failover = async {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        cluster.fail_over("{Event1}").await;
+        started.elapsed()
+    };
+    let (answers, failed_over_at) = tokio::join!(sale, failover);
+
+    // Each seat one 201, or a 409 after its sale's outcome was unknown (it had gone through).
+    let mut sold: HashSet<String> = HashSet::new();
+    let mut unknown: HashSet<String> = HashSet::new();
+    let mut refusals = Vec::new();
+    for (status, answer, refused) in &answers {
+        for (at, body) in refused {
+            let code = body["code"].as_str().unwrap_or_default();
+            if code == "outcome_unknown" {
+                unknown.insert(body["ticketId"].as_str().unwrap().to_owned());
+            }
+            refusals.push((*at, code.to_owned()));
+        }
+        match status {
+            201 => assert!(sold.insert(answer["ticketId"].as_str().unwrap().to_owned())),
+            409 => assert!(
+                !unknown.is_empty(),
+                "a seat taken though nobody else bought it: {answer}"
+            ),
+            _ => panic!("{status} {answer}"),
+        }
+    }
+    let taken = answers.iter().filter(|(status, ..)| *status == 409).count();
+    let stored_unknown = eventually(
+        "the sales of unknown outcome in MySQL",
+        Duration::from_secs(60),
+        || async {
+            let rows = env.sql_tickets().await;
+            let stored: HashSet<String> = rows
+                .iter()
+                .filter_map(|r| r["ticketId"].as_str())
+                .filter(|id| unknown.contains(*id))
+                .map(str::to_owned)
+                .collect();
+            (rows.len() >= sold.len() + taken).then_some(stored)
+        },
+    )
+    .await;
+    assert_eq!(stored_unknown.len(), taken, "every 409 is a sale that had gone through");
+    let every: HashSet<String> = sold.union(&stored_unknown).cloned().collect();
+    assert_eq!(every.len(), 300);
+    env.wait_stored_exactly(&every, "every sale in both stores", Duration::from_secs(60))
+        .await;
+
+    // The 503s: only while the slot changed hands and was checked, a few seconds at most.
+    let first = refusals.iter().map(|(at, _)| *at).min();
+    let last = refusals.iter().map(|(at, _)| *at).max();
+    if let (Some(first), Some(last)) = (first, last) {
+        assert!(
+            last - first < Duration::from_secs(10),
+            "503 from {first:?} to {last:?}: {refusals:?}"
+        );
+        assert!(
+            first >= Duration::from_millis(1900),
+            "503 before the failover began: {refusals:?}"
+        );
+        let codes: HashSet<&str> = refusals.iter().map(|(_, code)| code.as_str()).collect();
+        assert!(
+            codes.is_subset(&HashSet::from([
+                "unavailable",
+                "outcome_unknown",
+                "seat_state_rebuilding"
+            ])),
+            "{codes:?}"
+        );
+    }
+    println!(
+        "failover at {failed_over_at:?}: {} requests answered 503 ({:?} to {:?}), {} of unknown outcome",
+        refusals.len(),
+        first,
+        last,
+        unknown.len()
+    );
+
+    app.stop().await;
+    consumers.stop().await;
 }
