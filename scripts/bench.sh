@@ -80,6 +80,9 @@ kill "$solo" && wait "$solo" || true
 redis-cli --scan --pattern 'benchsolo:*' | xargs -r redis-cli unlink >/dev/null
 mysql_tcp -e 'DROP DATABASE IF EXISTS benchsolo' || log "warning: could not drop the database benchsolo"
 
+log "one Redis server against a three-primary Redis Cluster (scripts/bench-cluster.sh)"
+"$ROOT/scripts/bench-cluster.sh" >"$OUT/cluster.txt" || status=$?
+
 log "durability of the commit point: appendfsync always against everysec, three pairs of the original workload"
 fsync_before=$(redis-cli config get appendfsync | tail -n 1)
 # "purchase req/s" (column 4) or "p99 ms" (column 9) of the one row of a run's results table.
@@ -310,6 +313,8 @@ built in one document fragment and appended once; later reports repaint only the
 changed.
 
 MD
+  cat "$ROOT/docs/benchmarks/cluster.md"
+  echo
   # Figures this script does not measure, kept from the runs that did: the fault matrix
   # (scripts/test.sh) and the long fuzzing runs (scripts/fuzz.sh).
   cat "$ROOT/docs/benchmarks/faults.md"

@@ -329,6 +329,19 @@ ensure_rabbitmq() {
 
 # --- MariaDB --------------------------------------------------------------------------------
 
+# A TCP port on loopback that nothing listens on.
+free_port() {
+  local port i
+  for ((i = 0; i < 100; i++)); do
+    port=$((20000 + RANDOM % 30000))
+    port_open 127.0.0.1 "$port" || {
+      echo "$port"
+      return 0
+    }
+  done
+  return 1
+}
+
 mysql_tcp() { mariadb -h127.0.0.1 -P3306 -uroot --connect-timeout=3 "$@"; }
 
 start_mariadb() {

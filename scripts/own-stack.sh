@@ -55,19 +55,6 @@ own_on_exit() {
   exit "$rc"
 }
 
-# A TCP port on loopback that nothing listens on.
-free_port() {
-  local port i
-  for ((i = 0; i < 100; i++)); do
-    port=$((20000 + RANDOM % 30000))
-    port_open 127.0.0.1 "$port" || {
-      echo "$port"
-      return 0
-    }
-  done
-  return 1
-}
-
 own_init() {
   OWN_PREFIX=$1-$OWN_ID
   OWN_DATABASE=${1//-/_}_$OWN_ID
