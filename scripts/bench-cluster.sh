@@ -4,9 +4,9 @@
 # primaries (Event1 and Event2, 50 zones of Venue1 each: 39,000 seats, 10 % duplicates), sold
 # at the same time by two load generators through an api of its own with the relay off, so
 # that nothing but the purchase path runs. Both Redis setups write an AOF with fsync every
-# second, as the stack's Redis does. For each: purchases/s, p99, and Redis CPU per purchase
-# (/proc/<pid>/stat), per node and in all. Writes docs/benchmarks/cluster.md, which bench.sh
-# puts into BENCHMARKS.md; docs/scaling.md does the arithmetic for more machines from it.
+# second, as the stack's Redis does. For each: purchases/s, p99, and Redis CPU per ticket
+# sold (/proc/<pid>/stat), per node and in all. Writes docs/benchmarks/cluster.md, which
+# bench.sh puts into BENCHMARKS.md; docs/scaling.md does the arithmetic for more machines.
 #
 #   scripts/bench-cluster.sh                CONNECTIONS=500 per event by default
 set -euo pipefail
@@ -104,7 +104,7 @@ bench_case cluster "${REDIS_CLUSTER_PORTS[*]}" REDIS_URL= REDIS_CLUSTER_NODES="$
   printf 'own, relay off), %s and %s sold at once (%s zones of Venue1 each, 10 %% duplicates,\n' "${EVENTS[0]}" "${EVENTS[1]}" "$ZONES"
   printf '%s connections per event); the two events hash to different primaries of the cluster.\n' "$CONNECTIONS"
   printf 'Every Redis on this same two-core machine, AOF with fsync every second.\n\n'
-  printf '| Redis | tickets sold | purchases/s | p99 | Redis CPU per purchase | per node (µs) |\n'
+  printf '| Redis | tickets sold | purchases/s | p99 | Redis CPU per ticket sold | per node (µs) |\n'
   printf '|---|---|---|---|---|---|\n'
   for name in server cluster; do
     IFS='|' read -r _ sold rate p99 total nodes <"$OUT/$name.result"
