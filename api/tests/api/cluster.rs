@@ -321,3 +321,134 @@ async fn a_primary_failing_over_mid_sale_costs_seconds_of_503_and_no_sale() {
     app.stop().await;
     consumers.stop().await;
 }
+
+/// An api process on the cluster, on `port`, with `extra` settings; its output in the
+/// system's temporary directory.
+async fn api_process(env: &TestEnv, port: u16, extra: &[(&str, String)]) -> testkit::Program {
+    let mut vars = env.vars();
+    vars.extend([
+        ("API_BIND".to_owned(), format!("127.0.0.1:{port}")),
+        ("REDIS_URL".to_owned(), String::new()),
+        ("REDIS_CLUSTER_NODES".to_owned(), cluster_nodes().join(",")),
+        ("NO_COLOR".to_owned(), "1".to_owned()),
+    ]);
+    vars.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), v.clone())));
+    let log = std::env::temp_dir().join(format!("ticketing-{}-api-{port}.log", env.id));
+    let mut api = testkit::Program::start("api", &[], vars, log);
+    let health = format!("http://127.0.0.1:{port}/api/v1/health");
+    for _ in 0..600 {
+        if reqwest::get(&health).await.is_ok_and(|r| r.status().is_success()) {
+            return api;
+        }
+        if let Some(status) = api.exited() {
+            panic!("the api on {port} exited with {status}:\n{}", api.log_tail(30));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the api on {port} did not answer within 60 s:\n{}", api.log_tail(30));
+}
+
+/// Two api processes on the cluster, each with a relay of its own name; the first one's relay
+/// cannot reach the broker, so the entries it reads stay pending on it. It is killed with `-9`
+/// half-way through the sale: the other relay takes its entries over after
+/// `RELAY_CLAIM_IDLE_MS`, and every sale through either instance reaches both stores once.
+#[tokio::test]
+async fn an_api_instance_killed_mid_sale_leaves_its_outbox_entries_to_the_other() {
+    let env = TestEnv::new();
+    env.declare_topology().await;
+    let settings = env.settings(&[]);
+    let (first, second) = (testkit::free_port(), testkit::free_port());
+    let claim = ("RELAY_CLAIM_IDLE_MS", "2000".to_owned());
+    let nowhere = format!("amqp://guest:guest@127.0.0.1:{}/%2f", testkit::free_port());
+    let mut doomed = api_process(
+        &env,
+        first,
+        &[
+            ("RELAY_CONSUMER", "relay-doomed".into()),
+            ("AMQP_URL", nowhere),
+            claim.clone(),
+        ],
+    )
+    .await;
+    let _survivor = api_process(&env, second, &[("RELAY_CONSUMER", "relay-survivor".into()), claim]).await;
+    let consumers = TestConsumers::spawn(&env, Which::All, &[]);
+
+    let client = reqwest::Client::new();
+    let buy = |port: u16, i: u32| {
+        let client = client.clone();
+        async move {
+            let event = if i.is_multiple_of(2) { "Event1" } else { "Event2" };
+            let row = domain::catalog::row::label(i / 60 + 1);
+            let body = testkit::seat("Venue1", event, 7, &row, i / 2 % 30 + 1);
+            let url = format!("http://127.0.0.1:{port}/api/v1/tickets");
+            for _ in 0..50 {
+                let answer = client.post(&url).json(&body).send().await.unwrap();
+                let status = answer.status().as_u16();
+                let ticket: Value = answer.json().await.unwrap();
+                match status {
+                    201 => return ticket["ticketId"].as_str().unwrap().to_owned(),
+                    // A fresh prefix: the events are checked against the stores first.
+                    503 => tokio::time::sleep(Duration::from_millis(100)).await,
+                    _ => panic!("{status} {ticket}"),
+                }
+            }
+            panic!("seat {i} was never sold")
+        }
+    };
+    // 60 seats through both instances, then the first dies with entries pending on its relay,
+    // then 60 more through the survivor.
+    let mut sold: HashSet<String> = stream::iter(0..60u32)
+        .map(|i| buy(if i.is_multiple_of(2) { first } else { second }, i))
+        .buffer_unordered(8)
+        .collect()
+        .await;
+    let mut cluster = infra::redis::connect(&infra::config::RedisSettings {
+        target: infra::config::RedisTarget::Cluster(
+            cluster_nodes().into_iter().map(infra::config::SecretUrl::new).collect(),
+        ),
+        ..settings.redis.clone()
+    })
+    .await
+    .unwrap();
+    let pending_on_doomed = eventually("entries pending on the doomed relay", Duration::from_secs(10), || {
+        let mut cluster = cluster.clone();
+        let prefix = settings.redis.key_prefix.clone();
+        async move {
+            let mut pending = 0;
+            for event in ["Event1", "Event2"] {
+                let reply: redis::streams::StreamPendingCountReply = cluster
+                    .xpending_consumer_count(
+                        EventKeys::new(&prefix, event).outbox(),
+                        "relay",
+                        "-",
+                        "+",
+                        1000,
+                        "relay-doomed",
+                    )
+                    .await
+                    .unwrap_or_default();
+                pending += reply.ids.len();
+            }
+            (pending > 0).then_some(pending)
+        }
+    })
+    .await;
+    doomed.kill();
+    sold.extend(
+        stream::iter(60..120)
+            .map(|i| buy(second, i))
+            .buffer_unordered(8)
+            .collect::<Vec<_>>()
+            .await,
+    );
+    assert_eq!(sold.len(), 120);
+    env.wait_stored_exactly(&sold, "every sale in both stores", Duration::from_secs(60))
+        .await;
+    println!("{pending_on_doomed} entries were pending on the killed instance's relay");
+
+    consumers.stop().await;
+    let removed = infra::redis::delete_prefixed(&mut cluster, &settings.redis.key_prefix)
+        .await
+        .unwrap();
+    assert!(removed > 0);
+}
