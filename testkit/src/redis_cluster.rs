@@ -105,6 +105,73 @@ impl PrivateRedisCluster {
         .await;
     }
 
+    /// Moves the slot of `key` to another primary while it is in use, as `redis-cli --cluster
+    /// reshard` does it: the target imports, the source migrates, the keys go over one at a
+    /// time with `MIGRATE`, 50 ms apart (a client meanwhile gets `ASK` for a key already moved and
+    /// `TRYAGAIN` for a script whose keys are on both sides), then every node is told the new
+    /// owner. Returns once every node sees it.
+    pub async fn move_slot(&self, key: &str) {
+        let slot = slot(key);
+        let shape = self.shape().await;
+        let serves = |n: &Node| n.primary && n.slots.iter().any(|(from, to)| (*from..=*to).contains(&slot));
+        let source = shape
+            .iter()
+            .find(|n| serves(n))
+            .expect("a primary serves the slot")
+            .clone();
+        let target = shape
+            .iter()
+            .find(|n| n.primary && n.id != source.id)
+            .expect("another primary")
+            .clone();
+        let (mut from, mut to) = (connection(source.port).await, connection(target.port).await);
+        let setslot = |state: &str, node: &str| {
+            redis::cmd("CLUSTER")
+                .arg("SETSLOT")
+                .arg(slot)
+                .arg(state)
+                .arg(node)
+                .to_owned()
+        };
+        let _: () = setslot("IMPORTING", &source.id).query_async(&mut to).await.unwrap();
+        let _: () = setslot("MIGRATING", &target.id).query_async(&mut from).await.unwrap();
+        loop {
+            let keys: Vec<String> = redis::cmd("CLUSTER")
+                .arg("GETKEYSINSLOT")
+                .arg(slot)
+                .arg(1)
+                .query_async(&mut from)
+                .await
+                .unwrap();
+            if keys.is_empty() {
+                break;
+            }
+            let _: () = redis::cmd("MIGRATE")
+                .arg("127.0.0.1")
+                .arg(target.port)
+                .arg("")
+                .arg(0)
+                .arg(5000)
+                .arg("KEYS")
+                .arg(&keys)
+                .query_async(&mut from)
+                .await
+                .unwrap_or_else(|e| panic!("MIGRATE of slot {slot}: {e}"));
+            // Slowly, so that sales run into the half-moved slot.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        // The target first (it stops answering ASK), then the source and the other primary; the
+        // replicas learn it from them.
+        let mut primaries: Vec<&Node> = shape.iter().filter(|n| n.primary).collect();
+        primaries.sort_by_key(|n| (n.id != target.id, n.id != source.id));
+        for node in primaries {
+            let mut conn = connection(node.port).await;
+            let _: () = setslot("NODE", &target.id).query_async(&mut conn).await.unwrap();
+        }
+        self.settle(|nodes| nodes.iter().any(|n| n.id == target.id && serves(n)))
+            .await;
+    }
+
     /// Waits until every node answers `CLUSTER INFO` with `cluster_state:ok` and `done` holds
     /// for the shape one of them describes.
     async fn settle(&self, done: impl Fn(&[Node]) -> bool) {

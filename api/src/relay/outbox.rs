@@ -30,10 +30,11 @@ pub const POLL_MIN: Duration = Duration::from_millis(2);
 /// The longest wait between reads on a cluster that find nothing.
 pub const POLL_MAX: Duration = Duration::from_millis(50);
 
-/// Acknowledges and deletes entries ARGV of stream KEYS[1] of group `relay`, atomically.
+/// Acknowledges entries ARGV[2..] of stream KEYS[1] in group ARGV[1] and deletes them,
+/// atomically.
 static ACK: LazyLock<redis::Script> = LazyLock::new(|| {
     redis::Script::new(
-        "redis.call('XACK', KEYS[1], 'relay', unpack(ARGV)) return redis.call('XDEL', KEYS[1], unpack(ARGV))",
+        "redis.call('XACK', KEYS[1], ARGV[1], unpack(ARGV, 2)) return redis.call('XDEL', KEYS[1], unpack(ARGV, 2))",
     )
 });
 
@@ -252,5 +253,5 @@ impl Outbox {
 
 /// Acknowledges and deletes entries `ids` of `stream`, atomically.
 async fn ack(mut conn: Conn, stream: &str, ids: Vec<&str>) -> RedisResult<()> {
-    ACK.key(stream).arg(ids).invoke_async::<()>(&mut conn).await
+    ACK.key(stream).arg(GROUP).arg(ids).invoke_async::<()>(&mut conn).await
 }

@@ -193,13 +193,35 @@ async fn two_api_instances_on_a_redis_cluster_sell_each_seat_once_and_relay_ever
     assert!(removed > 0, "the sales' keys were on the cluster");
 }
 
+/// What happens to the cluster in the middle of a sale.
+#[derive(Debug, Clone, Copy)]
+enum Change {
+    /// The event's primary fails over to its replica.
+    Failover,
+    /// The event's slot moves to another primary, key by key.
+    MoveSlot,
+}
+
 /// A Redis Cluster of the test's own, with a replica per primary: the primary of the event on
 /// sale fails over to its replica in the middle of the sale. The api answers 503 for the event
-/// while the cluster changes hands and while it checks the event's seats against the stores on
-/// the new primary (its `LASTSAVE` differs), for a few seconds at most, then sells again; every
-/// seat is sold once and every sale reaches both stores.
+/// while the slot changes hands (and, should the new primary's `LASTSAVE` differ, while it
+/// checks the event's seats against the stores), for a few seconds at most, then sells again;
+/// every seat is sold once and every sale reaches both stores.
 #[tokio::test]
 async fn a_primary_failing_over_mid_sale_costs_seconds_of_503_and_no_sale() {
+    sale_through(Change::Failover).await;
+}
+
+/// The same while the event's slot moves to another primary (resharding): the api follows
+/// `ASK` for the keys already moved and retries `TRYAGAIN` for a script whose keys are on
+/// both sides; the relay's stream moves with its consumer group and pending entries.
+#[tokio::test]
+async fn the_event_slot_moving_to_another_primary_mid_sale_loses_no_sale() {
+    sale_through(Change::MoveSlot).await;
+}
+
+/// 300 seats of Event1 sold through `change`, with every condition checked.
+async fn sale_through(change: Change) {
     let cluster = testkit::PrivateRedisCluster::start().await;
     let env = TestEnv::new();
     env.declare_topology().await;
@@ -238,12 +260,15 @@ async fn a_primary_failing_over_mid_sale_costs_seconds_of_503_and_no_sale() {
         }
     };
     let sale = stream::iter(0..300).map(sell).buffer_unordered(16).collect::<Vec<_>>();
-    let failover = async {
+    let changing = async {
         tokio::time::sleep(Duration::from_secs(2)).await;
-        cluster.fail_over("{Event1}").await;
+        match change {
+            Change::Failover => cluster.fail_over("{Event1}").await,
+            Change::MoveSlot => cluster.move_slot("{Event1}").await,
+        }
         started.elapsed()
     };
-    let (answers, failed_over_at) = tokio::join!(sale, failover);
+    let (answers, changed_at) = tokio::join!(sale, changing);
 
     // Each seat one 201, or a 409 after its sale's outcome was unknown (it had gone through).
     let mut sold: HashSet<String> = HashSet::new();
@@ -298,7 +323,7 @@ async fn a_primary_failing_over_mid_sale_costs_seconds_of_503_and_no_sale() {
         );
         assert!(
             first >= Duration::from_millis(1900),
-            "503 before the failover began: {refusals:?}"
+            "503 before the change began: {refusals:?}"
         );
         let codes: HashSet<&str> = refusals.iter().map(|(_, code)| code.as_str()).collect();
         assert!(
@@ -311,7 +336,7 @@ async fn a_primary_failing_over_mid_sale_costs_seconds_of_503_and_no_sale() {
         );
     }
     println!(
-        "failover at {failed_over_at:?}: {} requests answered 503 ({:?} to {:?}), {} of unknown outcome",
+        "{change:?} done at {changed_at:?}: {} requests answered 503 ({:?} to {:?}), {} of unknown outcome",
         refusals.len(),
         first,
         last,
