@@ -47,25 +47,42 @@ impl PrivateRabbit {
     /// it first: call it on a fresh node. Nodes of one machine share the Erlang cookie of the
     /// user who runs them.
     pub fn join(&self, other: &PrivateRabbit) {
-        for args in [
-            vec!["stop_app"],
-            vec!["join_cluster", other.node.as_str()],
-            vec!["start_app"],
-        ] {
-            let output = Command::new(tool("rabbitmqctl"))
-                .arg("-n")
-                .arg(&self.node)
-                .args(&args)
-                .output()
-                .unwrap_or_else(|e| panic!("cannot run rabbitmqctl: {e}"));
-            assert!(
-                output.status.success(),
-                "rabbitmqctl {args:?} on {}: {}{}",
-                self.node,
-                String::from_utf8_lossy(&output.stdout),
-                String::from_utf8_lossy(&output.stderr)
-            );
-        }
+        self.ctl(&["stop_app"]);
+        self.ctl(&["join_cluster", other.node.as_str()]);
+        self.ctl(&["start_app"]);
+    }
+
+    /// The names of the client connections this node holds (`connection_name` of their
+    /// client properties, e.g. `ticketing-api-relay`), in no order.
+    pub fn connections(&self) -> Vec<String> {
+        // One line per connection: its client properties as Erlang-ish tuples, among them
+        // {"connection_name","ticketing-api-relay"}.
+        const NAME: &str = "{\"connection_name\",\"";
+        self.ctl(&["list_connections", "-q", "--no-table-headers", "client_properties"])
+            .lines()
+            .filter_map(|line| {
+                let name = &line[line.find(NAME)? + NAME.len()..];
+                Some(name[..name.find('"')?].to_owned())
+            })
+            .collect()
+    }
+
+    /// Runs `rabbitmqctl` against this node; its output. Panics when it fails.
+    fn ctl(&self, args: &[&str]) -> String {
+        let output = Command::new(tool("rabbitmqctl"))
+            .arg("-n")
+            .arg(&self.node)
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run rabbitmqctl: {e}"));
+        assert!(
+            output.status.success(),
+            "rabbitmqctl {args:?} on {}: {}{}",
+            self.node,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
     }
 
     /// Kills the node with SIGKILL, as a crash would: nothing is flushed or closed.

@@ -44,6 +44,27 @@ async fn relay_and_consumers_move_to_another_node_when_theirs_dies_and_every_tic
     let consumers = TestConsumers::spawn(&env, Which::All, &[]);
 
     let mut tickets = sell(&app, 0..150).await;
+    // The programs are on the node about to die, so the kill tests their failover.
+    let programs = [
+        "ticketing-api-relay",
+        "ticketing-consumer-mysql",
+        "ticketing-consumer-dynamodb",
+    ];
+    let on_first = || {
+        let connections = first.connections();
+        programs.iter().all(|p| connections.iter().any(|c| c == p))
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !on_first() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not all of {programs:?} on the first node: it holds {:?}, the second {:?}, the third {:?}",
+            first.connections(),
+            second.connections(),
+            third.connections()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     let (during, ()) = tokio::join!(sell(&app, 150..300), async {
         tokio::time::sleep(Duration::from_millis(100)).await;
         first.kill();

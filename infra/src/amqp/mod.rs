@@ -118,44 +118,40 @@ fn string(value: &str) -> AMQPValue {
     AMQPValue::LongString(LongString::from(value))
 }
 
-/// The node of `AMQP_URL` this process connects to first: the last one it reached.
+/// The node of `AMQP_URL` this process connects to first: the last one it reached, or the
+/// one after the last that failed.
 static NEXT_NODE: AtomicUsize = AtomicUsize::new(0);
 
 /// Opens a connection named after the program, so the management UI shows who is who.
 ///
-/// With several nodes (a RabbitMQ cluster) it tries them in turn, from the one this process
-/// last reached, each for at most `AMQP_TIMEOUT_MS`, and fails with the last error if none
-/// answers. The next node is made the first to try before each attempt, so a caller that gives
-/// up on a node that hangs (its own timeout) tries another one next time.
+/// With several nodes (a RabbitMQ cluster) it tries them in turn, from the node this process
+/// last reached, giving each an equal share of `AMQP_TIMEOUT_MS`, and fails with the last
+/// error if none answers. Only a node that fails moves the process on to the next one, so
+/// the relay and the consumer workers of one process, connecting at once, all land on the
+/// same healthy node, and all leave it together when it dies.
 pub async fn connect(settings: &AmqpSettings, name: &str) -> lapin::Result<Connection> {
     let count = settings.nodes.len();
-    let first = NEXT_NODE.load(Ordering::Relaxed);
+    let per_node = settings.timeout / u32::try_from(count).unwrap_or(u32::MAX);
+    let first = NEXT_NODE.load(Ordering::Relaxed) % count;
     let mut failure = None;
     for i in (first..first + count).map(|i| i % count) {
-        NEXT_NODE.store((i + 1) % count, Ordering::Relaxed);
         let properties = ConnectionProperties::default().with_connection_name(name.into());
-        let attempt = tokio::time::timeout(
-            settings.timeout,
-            Connection::connect(settings.nodes[i].expose(), properties),
-        );
-        match attempt.await {
+        let attempt = tokio::time::timeout(per_node, Connection::connect(settings.nodes[i].expose(), properties));
+        let error = match attempt.await {
             Ok(Ok(connection)) => {
-                NEXT_NODE.store(i, Ordering::Relaxed);
                 if count > 1 {
+                    NEXT_NODE.store(i, Ordering::Relaxed);
                     tracing::info!(node = %settings.nodes[i], connection = name, "connected to RabbitMQ");
                 }
                 return Ok(connection);
             }
-            Ok(Err(e)) => {
-                tracing::debug!(node = %settings.nodes[i], error = %e, "RabbitMQ node unreachable");
-                failure = Some(e);
-            }
-            Err(_) => {
-                tracing::debug!(node = %settings.nodes[i], "RabbitMQ node did not answer in time");
-                let timed_out = std::io::Error::new(std::io::ErrorKind::TimedOut, "the broker did not answer in time");
-                failure = Some(timed_out.into());
-            }
-        }
+            Ok(Err(e)) => e,
+            Err(_) => std::io::Error::new(std::io::ErrorKind::TimedOut, "the broker did not answer in time").into(),
+        };
+        tracing::debug!(node = %settings.nodes[i], error = %error, "RabbitMQ node unreachable");
+        // Move on from this node unless another connect already has.
+        let _ = NEXT_NODE.compare_exchange(i, (i + 1) % count, Ordering::Relaxed, Ordering::Relaxed);
+        failure = Some(error);
     }
     // The settings refuse an AMQP_URL without a node, so there was an attempt.
     Err(failure.unwrap_or_else(|| std::io::Error::other("AMQP_URL names no node").into()))
