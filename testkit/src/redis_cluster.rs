@@ -39,6 +39,9 @@ impl PrivateRedisCluster {
                 .args(["--port", &node.port.to_string(), "--bind", "127.0.0.1", "--save", ""])
                 .args(["--appendonly", "yes", "--cluster-enabled", "yes"])
                 .args(["--cluster-node-timeout", "3000"])
+                // A replica's first sync at once, not after Redis's usual 5 s of waiting for
+                // more replicas to share the snapshot.
+                .args(["--repl-diskless-sync-delay", "0"])
                 .arg("--dir")
                 .arg(&node.dir);
             let port = node.port;
@@ -84,7 +87,7 @@ impl PrivateRedisCluster {
         let shape = self.shape().await;
         let primary = shape
             .iter()
-            .find(|n| n.primary && n.slots.iter().any(|(from, to)| (*from..=*to).contains(&slot)))
+            .find(|n| n.primary && n.serves(slot))
             .unwrap_or_else(|| panic!("no primary serves slot {slot}: {shape:?}"));
         let replica = shape
             .iter()
@@ -97,12 +100,32 @@ impl PrivateRedisCluster {
             .query_async(&mut conn)
             .await
             .unwrap_or_else(|e| panic!("CLUSTER FAILOVER on port {}: {e}", replica.port));
-        self.settle(|nodes| {
-            nodes.iter().any(|n| {
-                n.id == replica.id && n.primary && n.slots.iter().any(|(from, to)| (*from..=*to).contains(&slot))
-            })
-        })
-        .await;
+        self.settle(|nodes| nodes.iter().any(|n| n.id == replica.id && n.primary && n.serves(slot)))
+            .await;
+    }
+
+    /// Kills the primary that serves `key` with SIGKILL, as a crash would; returns once every
+    /// live node sees its replica, promoted by the cluster itself after `cluster-node-timeout`,
+    /// as the slot's primary. The dead node stays down.
+    pub async fn kill_primary(&mut self, key: &str) {
+        let slot = slot(key);
+        let shape = self.shape().await;
+        let primary = shape
+            .iter()
+            .find(|n| n.primary && n.serves(slot))
+            .unwrap_or_else(|| panic!("no primary serves slot {slot}: {shape:?}"));
+        let replica = shape
+            .iter()
+            .find(|n| n.replica_of.as_deref() == Some(primary.id.as_str()))
+            .unwrap_or_else(|| panic!("the primary on port {} has no replica: {shape:?}", primary.port))
+            .clone();
+        self.nodes
+            .iter_mut()
+            .find(|n| n.port == primary.port)
+            .expect("the primary is one of the nodes")
+            .kill();
+        self.settle(|nodes| nodes.iter().any(|n| n.id == replica.id && n.primary && n.serves(slot)))
+            .await;
     }
 
     /// Moves the slot of `key` to another primary while it is in use, as `redis-cli --cluster
@@ -113,7 +136,7 @@ impl PrivateRedisCluster {
     pub async fn move_slot(&self, key: &str) {
         let slot = slot(key);
         let shape = self.shape().await;
-        let serves = |n: &Node| n.primary && n.slots.iter().any(|(from, to)| (*from..=*to).contains(&slot));
+        let serves = |n: &Node| n.primary && n.serves(slot);
         let source = shape
             .iter()
             .find(|n| serves(n))
@@ -172,20 +195,32 @@ impl PrivateRedisCluster {
             .await;
     }
 
-    /// Waits until every node answers `CLUSTER INFO` with `cluster_state:ok` and `done` holds
-    /// for the shape one of them describes.
+    /// The nodes not killed.
+    fn live(&self) -> impl Iterator<Item = &Server> {
+        self.nodes.iter().filter(|n| n.child.is_some())
+    }
+
+    /// Waits until every live node answers `CLUSTER INFO` with `cluster_state:ok`, every
+    /// replica is in sync with its primary (a replica that never synced cannot take over),
+    /// and `done` holds for the shape one of them describes.
     async fn settle(&self, done: impl Fn(&[Node]) -> bool) {
         let deadline = tokio::time::Instant::now() + SETTLE;
         loop {
             let mut ok = true;
-            for node in &self.nodes {
+            for node in self.live() {
                 let mut conn = connection(node.port).await;
                 let info: String = redis::cmd("CLUSTER")
                     .arg("INFO")
                     .query_async(&mut conn)
                     .await
                     .unwrap_or_default();
-                ok &= info.contains("cluster_state:ok");
+                let replication: String = redis::cmd("INFO")
+                    .arg("replication")
+                    .query_async(&mut conn)
+                    .await
+                    .unwrap_or_default();
+                ok &= info.contains("cluster_state:ok")
+                    && (replication.contains("role:master") || replication.contains("master_link_status:up"));
             }
             let shape = self.shape().await;
             if ok && done(&shape) {
@@ -199,15 +234,23 @@ impl PrivateRedisCluster {
         }
     }
 
-    /// The cluster's shape as the first node sees it.
+    /// The cluster's shape as the first live node sees it.
     async fn shape(&self) -> Vec<Node> {
-        let mut conn = connection(self.nodes[0].port).await;
+        let first = self.live().next().expect("a live node");
+        let mut conn = connection(first.port).await;
         let text: String = redis::cmd("CLUSTER")
             .arg("NODES")
             .query_async(&mut conn)
             .await
             .unwrap_or_default();
         text.lines().filter_map(parse_node).collect()
+    }
+}
+
+impl Node {
+    /// Whether `slot` is among the slots it serves.
+    fn serves(&self, slot: u16) -> bool {
+        self.slots.iter().any(|(from, to)| (*from..=*to).contains(&slot))
     }
 }
 
