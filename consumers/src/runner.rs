@@ -94,8 +94,13 @@ impl<S: Store> Runner<S> {
         // `AMQP_TIMEOUT_MS` bounds the set-up (connect, declare, consume) and the close: a
         // broker that accepts the connection but does not answer counts as down.
         let timeout = self.amqp.timeout;
-        let (connection, workers) = tokio::time::timeout(timeout, self.open())
-            .await
+        // Shutdown does not wait for a set-up that hangs: nothing is consumed yet.
+        let mut stopping = stop.clone();
+        let opened = tokio::select! {
+            opened = tokio::time::timeout(timeout, self.open()) => opened,
+            () = stopping.wait() => return Ok(()),
+        };
+        let (connection, workers) = opened
             .with_context(|| format!("the broker did not answer within {timeout:?} while the consumer was set up"))??;
         tracing::info!(
             store = self.store.name(),

@@ -148,7 +148,9 @@ pub async fn healthcheck(settings: &AmqpSettings) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Retries `connect` with backoff until it succeeds, or returns `None` on shutdown.
+/// Retries `connect` with backoff until it succeeds, or returns `None` on shutdown, also in
+/// the middle of an attempt (a store that accepts connections but does not answer yet, such
+/// as a JVM still starting, would otherwise hold the shutdown up for its client's timeouts).
 async fn until_ready<T, F, Fut>(store: &str, stop: &mut Stop, max: Duration, mut connect: F) -> Option<T>
 where
     F: FnMut() -> Fut,
@@ -156,7 +158,11 @@ where
 {
     let mut retry = backoff(Duration::from_millis(200), max);
     loop {
-        match connect().await {
+        let attempt = tokio::select! {
+            attempt = connect() => attempt,
+            () = stop.wait() => return None,
+        };
+        match attempt {
             Ok(value) => return Some(value),
             Err(e) => tracing::warn!(store, error = format!("{e:#}"), "store unavailable at start; retrying"),
         }

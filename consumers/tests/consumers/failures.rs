@@ -5,7 +5,7 @@ use std::time::Duration;
 use consumers::startup::Which;
 use domain::Ticket;
 use infra::contract::TicketEvent;
-use testkit::{eventually, Dependency, TestConsumers, TestEnv};
+use testkit::{eventually, Dependency, Mode, TestConsumers, TestEnv};
 
 use crate::tickets;
 
@@ -283,4 +283,26 @@ async fn in_a_batch_a_poison_event_and_a_second_ticket_for_a_seat_are_dead_lette
     }
     let rows = env.sql_tickets().await;
     assert!(rows.iter().all(|r| r["ticketId"] != rival.ticket_id.to_string()));
+}
+
+/// SIGTERM while the broker and DynamoDB take connections but never answer (a broker still
+/// booting, a DynamoDB Local whose JVM is starting): the consumers stop at once instead of
+/// waiting out `AMQP_TIMEOUT_MS` and the DynamoDB client's timeouts and retries.
+#[tokio::test]
+async fn shutdown_does_not_wait_for_a_broker_or_store_that_never_answers() {
+    let env = TestEnv::new();
+    env.declare_topology().await;
+    let (broker, broker_var) = env.proxy(Dependency::Rabbitmq, true).await;
+    let (dynamodb, dynamodb_var) = env.proxy(Dependency::Dynamodb, true).await;
+    broker.set_mode(Mode::Stall);
+    dynamodb.set_mode(Mode::Stall);
+    let settings = [broker_var, dynamodb_var, ("AMQP_TIMEOUT_MS", "30000".to_owned())];
+    let consumers = TestConsumers::spawn(&env, Which::All, &settings);
+    // The SQL consumer is setting up on the silent broker, the NoSQL one creating its tables.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let asked = tokio::time::Instant::now();
+    tokio::time::timeout(Duration::from_secs(5), consumers.stop())
+        .await
+        .expect("the consumers stop within 5 s of the request, not after their timeouts");
+    println!("stopped {:?} after the request", asked.elapsed());
 }
