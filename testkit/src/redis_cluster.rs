@@ -84,16 +84,7 @@ impl PrivateRedisCluster {
     /// takes its slots); returns once every node sees the replica as the slot's primary.
     pub async fn fail_over(&self, key: &str) {
         let slot = slot(key);
-        let shape = self.shape().await;
-        let primary = shape
-            .iter()
-            .find(|n| n.primary && n.serves(slot))
-            .unwrap_or_else(|| panic!("no primary serves slot {slot}: {shape:?}"));
-        let replica = shape
-            .iter()
-            .find(|n| n.replica_of.as_deref() == Some(primary.id.as_str()))
-            .unwrap_or_else(|| panic!("the primary on port {} has no replica: {shape:?}", primary.port))
-            .clone();
+        let (_, replica) = self.primary_and_replica(slot).await;
         let mut conn = connection(replica.port).await;
         let _: () = redis::cmd("CLUSTER")
             .arg("FAILOVER")
@@ -104,11 +95,8 @@ impl PrivateRedisCluster {
             .await;
     }
 
-    /// Kills the primary that serves `key` with SIGKILL, as a crash would; returns once every
-    /// live node sees its replica, promoted by the cluster itself after `cluster-node-timeout`,
-    /// as the slot's primary. The dead node stays down.
-    pub async fn kill_primary(&mut self, key: &str) {
-        let slot = slot(key);
+    /// The primary serving `slot` and its replica.
+    async fn primary_and_replica(&self, slot: u16) -> (Node, Node) {
         let shape = self.shape().await;
         let primary = shape
             .iter()
@@ -117,8 +105,16 @@ impl PrivateRedisCluster {
         let replica = shape
             .iter()
             .find(|n| n.replica_of.as_deref() == Some(primary.id.as_str()))
-            .unwrap_or_else(|| panic!("the primary on port {} has no replica: {shape:?}", primary.port))
-            .clone();
+            .unwrap_or_else(|| panic!("the primary on port {} has no replica: {shape:?}", primary.port));
+        (primary.clone(), replica.clone())
+    }
+
+    /// Kills the primary that serves `key` with SIGKILL, as a crash would; returns once every
+    /// live node sees its replica, promoted by the cluster itself after `cluster-node-timeout`,
+    /// as the slot's primary. The dead node stays down.
+    pub async fn kill_primary(&mut self, key: &str) {
+        let slot = slot(key);
+        let (primary, replica) = self.primary_and_replica(slot).await;
         self.nodes
             .iter_mut()
             .find(|n| n.port == primary.port)
