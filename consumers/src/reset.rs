@@ -102,6 +102,9 @@ pub async fn remove_all(settings: &StackSettings) {
                 .exchange_delete(topology.exchange.as_str().into(), ExchangeDeleteOptions::default())
                 .await
                 .ok();
+            // Closed before the connection: a channel dropped while it is up closes itself
+            // in the background, racing the connection's close.
+            channel.close(200, "cleaned up".into()).await.ok();
         }
         connection.close(200, "cleaned up".into()).await.ok();
     }

@@ -108,12 +108,20 @@ impl<S: Store> Runner<S> {
             workers = workers.len(),
             "consuming"
         );
+        // Held until the connection is closed: lapin closes a channel whose last handle goes
+        // while the connection is up, in the background, and that close, racing the
+        // connection's, fails and is logged as a connection error on every clean stop.
+        let channels: Vec<Channel> = workers
+            .iter()
+            .flat_map(|w| [w.channel.clone(), w.dead_letters.clone()])
+            .collect();
         let workers = workers.into_iter().map(|worker| worker.run(stop.clone()));
         let result = tokio::select! {
             result = futures_util::future::try_join_all(workers) => result.map(drop),
             why = amqp::lost(&connection) => Err(anyhow::anyhow!("lost the broker connection: {why}")),
         };
         let _ = tokio::time::timeout(timeout, connection.close(200, "consumer stopping".into())).await;
+        drop(channels);
         result
     }
 
