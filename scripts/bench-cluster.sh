@@ -30,7 +30,6 @@ log "building api and loadtest (release)"
 cargo build --release -q -p api -p loadtest
 CLK_TCK=$(getconf CLK_TCK)
 
-redis_pid() { redis-cli -p "$1" info server | sed -n 's/^process_id://p' | tr -d '\r'; }
 # utime + stime of PID, in clock ticks.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 

@@ -54,7 +54,7 @@ log "redis-benchmark: $redis_rps scripts/s"
 # from the start of each burst until both stores hold every ticket).
 stack_pids() {
   local redis rabbitmq mariadb
-  redis=$(redis-cli -h 127.0.0.1 -p 6379 info server | sed -n 's/^process_id://p' | tr -d '\r')
+  redis=$(redis_pid 6379)
   rabbitmq=$(rabbitmqctl eval 'list_to_integer(os:getpid()).' 2>/dev/null || true)
   mariadb=$(cat "$(mysql_tcp -N -e 'SELECT @@pid_file')" 2>/dev/null || true)
   printf 'api=%s,consumers=%s,Redis=%s,RabbitMQ=%s,MariaDB=%s,DynamoDB Local=%s' \

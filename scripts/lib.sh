@@ -212,6 +212,9 @@ stop_pid() {
 
 # --- Redis ----------------------------------------------------------------------------------
 
+# redis_pid PORT: the process id of the Redis server on 127.0.0.1:PORT.
+redis_pid() { redis-cli -h 127.0.0.1 -p "$1" info server | sed -n 's/^process_id://p' | tr -d '\r'; }
+
 redis_ping() { [[ $(redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null) == PONG ]]; }
 
 # The AOF's fsync policy: `everysec` (up to a second of sales at risk if the host dies) unless

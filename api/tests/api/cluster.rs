@@ -27,6 +27,16 @@ fn cluster_nodes() -> Vec<String> {
         .collect()
 }
 
+/// A connection to the shared test cluster, under the key prefix and timeout of `redis`.
+async fn cluster_connection(redis: &infra::config::RedisSettings) -> infra::redis::Conn {
+    let nodes = cluster_nodes().into_iter().map(infra::config::SecretUrl::new).collect();
+    let on_cluster = infra::config::RedisSettings {
+        target: infra::config::RedisTarget::Cluster(nodes),
+        ..redis.clone()
+    };
+    infra::redis::connect(&on_cluster).await.unwrap()
+}
+
 fn seat<'c>(catalog: &'c Catalog, event: &str, zone: u32, row: &str, column: u32) -> Seat<'c> {
     let venue = catalog.event(event).unwrap().venue_id.clone();
     let body = serde_json::json!({"venueId": venue, "eventId": event, "zoneId": zone, "row": row, "column": column});
@@ -179,14 +189,7 @@ async fn two_api_instances_on_a_redis_cluster_sell_each_seat_once_and_relay_ever
         api.stop().await;
     }
     consumers.stop().await;
-    let mut redis = infra::redis::connect(&infra::config::RedisSettings {
-        target: infra::config::RedisTarget::Cluster(
-            cluster_nodes().into_iter().map(infra::config::SecretUrl::new).collect(),
-        ),
-        ..settings.redis.clone()
-    })
-    .await
-    .unwrap();
+    let mut redis = cluster_connection(&settings.redis).await;
     let removed = infra::redis::delete_prefixed(&mut redis, &settings.redis.key_prefix)
         .await
         .unwrap();
@@ -449,14 +452,7 @@ async fn an_api_instance_killed_mid_sale_leaves_its_outbox_entries_to_the_other(
         .buffer_unordered(8)
         .collect()
         .await;
-    let mut cluster = infra::redis::connect(&infra::config::RedisSettings {
-        target: infra::config::RedisTarget::Cluster(
-            cluster_nodes().into_iter().map(infra::config::SecretUrl::new).collect(),
-        ),
-        ..settings.redis.clone()
-    })
-    .await
-    .unwrap();
+    let mut cluster = cluster_connection(&settings.redis).await;
     let pending_on_doomed = eventually("entries pending on the doomed relay", Duration::from_secs(10), || {
         let mut cluster = cluster.clone();
         let prefix = settings.redis.key_prefix.clone();
