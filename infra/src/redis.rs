@@ -14,12 +14,21 @@
 //! and refuses on a difference, so a Redis that came back empty or behind never sells a
 //! seat the stores already hold. The api then rebuilds the seat state from the stores and
 //! marks it again (`api/src/recovery/`).
+//!
+//! `LASTSAVE` counts whole seconds, so a server restarted within the second it started in
+//! would answer the same. A mark is therefore only set once the server's clock (`TIME`) has
+//! left the `LASTSAVE` second: a script that marks answers [`TOO_SOON`] until then, and its
+//! caller runs it again ([`until_marked`]). A restart comes after the mark was set, so the
+//! new `LASTSAVE` is a later second than the mark's. (A server clock stepped back by a second
+//! or more across the restart could still meet the old value.)
 
 use ::redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use ::redis::cluster::ClusterClientBuilder;
 use ::redis::cluster_async::ClusterConnection;
 use ::redis::cluster_routing::{RoutingInfo, SingleNodeRoutingInfo};
-use ::redis::{Cmd, Pipeline, RedisFuture, RedisResult, Value};
+use ::redis::{Cmd, Pipeline, RedisFuture, RedisResult, ScriptInvocation, Value};
+use std::time::Duration;
+
 use futures_util::future::try_join_all;
 
 use crate::config::{RedisSettings, RedisTarget};
@@ -106,7 +115,8 @@ pub fn all_keys_pattern(prefix: &str) -> String {
 }
 
 /// Marks the seat state of `event_ids` as verified: for after a reset has wiped both the
-/// seat state and the stores, when there is nothing to rebuild.
+/// seat state and the stores, when there is nothing to rebuild. Takes up to a second on a
+/// server that started this second (see the module's documentation).
 pub async fn mark_verified<C: ConnectionLike + Clone + Send>(
     conn: &C,
     prefix: &str,
@@ -116,10 +126,28 @@ pub async fn mark_verified<C: ConnectionLike + Clone + Send>(
     try_join_all(event_ids.iter().map(|event_id| {
         let mut conn = conn.clone();
         let invocation = script.key(EventKeys::new(prefix, event_id).verified());
-        async move { invocation.invoke_async::<()>(&mut conn).await }
+        async move { until_marked(&mut conn, &invocation).await }
     }))
     .await?;
     Ok(())
+}
+
+/// What a script that sets a mark answers, having changed nothing, while `LASTSAVE` is the
+/// server's current second.
+pub const TOO_SOON: i64 = -1;
+
+/// How long to wait before running a script that answered [`TOO_SOON`] again.
+const TOO_SOON_PAUSE: Duration = Duration::from_millis(100);
+
+/// Runs `invocation`, a script that sets a mark, until it answers anything but
+/// [`TOO_SOON`]: within about a second, as the server's clock leaves its `LASTSAVE` second.
+pub async fn until_marked<C: ConnectionLike>(conn: &mut C, invocation: &ScriptInvocation<'_>) -> RedisResult<i64> {
+    loop {
+        match invocation.invoke_async(conn).await? {
+            TOO_SOON => tokio::time::sleep(TOO_SOON_PAUSE).await,
+            answer => return Ok(answer),
+        }
+    }
 }
 
 /// Whether the seat state of each of `event_ids` is verified: its mark equals `LASTSAVE` of
@@ -138,8 +166,10 @@ pub async fn verified<C: ConnectionLike + Clone + Send>(
     .await
 }
 
-/// Sets the mark (KEYS[1]) to `LASTSAVE`.
-pub const MARK_VERIFIED: &str = "redis.call('SET', KEYS[1], redis.call('LASTSAVE')) return 1";
+/// Sets the mark (KEYS[1]) to `LASTSAVE` and answers 1, or answers [`TOO_SOON`] (-1).
+const MARK_VERIFIED: &str = "local lastsave = redis.call('LASTSAVE') \
+    if tonumber(redis.call('TIME')[1]) <= lastsave then return -1 end \
+    redis.call('SET', KEYS[1], lastsave) return 1";
 
 /// Whether the mark (KEYS[1]) equals `LASTSAVE`: 1 or 0.
 const IS_VERIFIED: &str =

@@ -12,7 +12,7 @@ use redis::streams::StreamRangeReply;
 use redis::{RedisResult, Script};
 
 use crate::contract::OUTBOX_EVENT_FIELD;
-use crate::redis::{remaining_field, EventKeys};
+use crate::redis::{remaining_field, until_marked, EventKeys};
 
 /// A seat as the stores hold it: zone, row label, column.
 pub type StoredSeat = (u32, String, u32);
@@ -134,7 +134,8 @@ pub async fn snapshot<C: ConnectionLike + Send>(
 
 /// In one script: ORs `seats` (those the stores hold) into the zones' sold bitmaps, never
 /// clearing a bit (a sale Redis has and the stores do not yet is kept), sets the counters from
-/// the bitmaps and marks the event verified. Returns the seats sold in all.
+/// the bitmaps and marks the event verified. Returns the seats sold in all. Takes up to a
+/// second on a server that started this second ([`until_marked`]).
 pub async fn rebuild<C: ConnectionLike + Send>(
     conn: &mut C,
     keys: &EventKeys,
@@ -155,7 +156,7 @@ pub async fn rebuild<C: ConnectionLike + Send>(
             .arg(zone.capacity())
             .arg(bitmap.as_slice());
     }
-    script.invoke_async(conn).await
+    until_marked(conn, &script).await
 }
 
 #[cfg(test)]

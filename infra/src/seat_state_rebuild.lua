@@ -8,7 +8,12 @@
 -- KEYS[2] the event's verification mark   per zone p: ARGV[3p-1] its remaining-seats field,
 -- KEYS[3] scratch key                       ARGV[3p] seats in the zone,
 -- KEYS[3+p] sold bitmap of zone p           ARGV[3p+1] bitmap of the stores' seats (may be empty)
--- Returns the seats sold in all.
+-- Returns the seats sold in all, or -1 with nothing changed while LASTSAVE is the server's
+-- current second (infra::redis: a mark of that second would not tell a restart within it).
+local lastsave = redis.call('LASTSAVE')
+if tonumber(redis.call('TIME')[1]) <= lastsave then
+    return -1
+end
 local n = tonumber(ARGV[1])
 local sold = 0
 for p = 1, n do
@@ -24,5 +29,5 @@ for p = 1, n do
     sold = sold + zone_sold
 end
 redis.call('HSET', KEYS[1], 'sold', sold)
-redis.call('SET', KEYS[2], redis.call('LASTSAVE'))
+redis.call('SET', KEYS[2], lastsave)
 return sold

@@ -198,3 +198,31 @@ async fn a_redis_restarted_from_its_append_only_file_is_checked_against_the_stor
     consumers.stop().await;
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_restart_within_the_second_the_server_started_in_is_noticed_too() {
+    // LASTSAVE counts whole seconds: a mark set in the server's first second would survive a
+    // restart within that second, so marking waits for the next one. Each round marks at
+    // once after a start and restarts at once after the mark.
+    let mut redis = PrivateRedis::start("always").await;
+    let events = ["Event8".to_owned()];
+    for round in 1..=3 {
+        let direct = redis::Client::open(redis.url())
+            .unwrap()
+            .get_multiplexed_async_connection()
+            .await
+            .unwrap();
+        infra::redis::mark_verified(&direct, "restart", &events).await.unwrap();
+        let verified = infra::redis::verified(&direct, "restart", &["Event8"]).await.unwrap();
+        assert_eq!(verified, [true], "round {round}: marked");
+        redis.kill();
+        redis.restart().await;
+        let direct = redis::Client::open(redis.url())
+            .unwrap()
+            .get_multiplexed_async_connection()
+            .await
+            .unwrap();
+        let verified = infra::redis::verified(&direct, "restart", &["Event8"]).await.unwrap();
+        assert_eq!(verified, [false], "round {round}: the restart is noticed");
+    }
+}
