@@ -22,13 +22,13 @@
 //! new `LASTSAVE` is a later second than the mark's. (A server clock stepped back by a second
 //! or more across the restart could still meet the old value.)
 
+use std::time::Duration;
+
 use ::redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use ::redis::cluster::ClusterClientBuilder;
 use ::redis::cluster_async::ClusterConnection;
 use ::redis::cluster_routing::{RoutingInfo, SingleNodeRoutingInfo};
 use ::redis::{Cmd, Pipeline, RedisFuture, RedisResult, ScriptInvocation, Value};
-use std::time::Duration;
-
 use futures_util::future::try_join_all;
 
 use crate::config::{RedisSettings, RedisTarget};
