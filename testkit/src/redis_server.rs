@@ -30,6 +30,15 @@ impl PrivateRedis {
         format!("redis://127.0.0.1:{}", self.server.port)
     }
 
+    /// A connection of the test's own to the server (a new one: a restart ends the last).
+    pub async fn connection(&self) -> redis::aio::MultiplexedConnection {
+        redis::Client::open(self.url())
+            .unwrap()
+            .get_multiplexed_async_connection()
+            .await
+            .unwrap()
+    }
+
     /// Kills the server with SIGKILL, as a crash would: what its AOF has not synced is lost.
     pub fn kill(&mut self) {
         self.server.kill();

@@ -186,11 +186,7 @@ async fn a_redis_restarted_from_its_append_only_file_is_checked_against_the_stor
     redis.kill();
     redis.restart().await;
     let prefix = env.settings(&[]).redis.key_prefix;
-    let direct = redis::Client::open(redis.url())
-        .unwrap()
-        .get_multiplexed_async_connection()
-        .await
-        .unwrap();
+    let direct = redis.connection().await;
     let verified = infra::redis::verified(&direct, &prefix, &["Event8"]).await.unwrap();
     assert_eq!(verified, [false], "the restart is noticed before any sale");
     let (answers, _) = buy_through_rebuild(&app, 1..=2).await;
@@ -207,21 +203,13 @@ async fn a_restart_within_the_second_the_server_started_in_is_noticed_too() {
     let mut redis = PrivateRedis::start("always").await;
     let events = ["Event8".to_owned()];
     for round in 1..=3 {
-        let direct = redis::Client::open(redis.url())
-            .unwrap()
-            .get_multiplexed_async_connection()
-            .await
-            .unwrap();
+        let direct = redis.connection().await;
         infra::redis::mark_verified(&direct, "restart", &events).await.unwrap();
         let verified = infra::redis::verified(&direct, "restart", &["Event8"]).await.unwrap();
         assert_eq!(verified, [true], "round {round}: marked");
         redis.kill();
         redis.restart().await;
-        let direct = redis::Client::open(redis.url())
-            .unwrap()
-            .get_multiplexed_async_connection()
-            .await
-            .unwrap();
+        let direct = redis.connection().await;
         let verified = infra::redis::verified(&direct, "restart", &["Event8"]).await.unwrap();
         assert_eq!(verified, [false], "round {round}: the restart is noticed");
     }
